@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Wati.Envelope;
+
+/// <summary>
+/// JSON rules of the API: snake_case; int64 written as decimal strings and read from number or string;
+/// times in RFC 3339 UTC; a missing field keeps its default.
+/// </summary>
+public static class WatiJson
+{
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    public static JsonSerializerOptions Create()
+    {
+        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            DictionaryKeyPolicy = null,
+            NumberHandling = JsonNumberHandling.Strict,
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+            MaxDepth = 32,
+        };
+        Configure(o);
+        o.MakeReadOnly(populateMissingResolver: true);
+        return o;
+    }
+
+    /// <summary>Adds the platform's converters to options owned by a host (e.g. ASP.NET Core's).</summary>
+    public static void Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.Converters.Add(new Int64AsStringConverter());
+        o.Converters.Add(new NullableInt64AsStringConverter());
+        o.Converters.Add(new Rfc3339Converter());
+        o.Converters.Add(new NullableRfc3339Converter());
+    }
+
+    public static string FormatTime(DateTimeOffset t) =>
+        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>int64 as a decimal string on the wire (JavaScript clients lose precision past 2^53).</summary>
+public sealed class Int64AsStringConverter : JsonConverter<long>
+{
+    public override long Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n)) return n;
+        if (reader.TokenType == JsonTokenType.String &&
+            long.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s))
+            return s;
+        throw new JsonException("expected an integer (number or decimal string)");
+    }
+
+    public override void Write(Utf8JsonWriter writer, long value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
+}
+
+public sealed class NullableInt64AsStringConverter : JsonConverter<long?>
+{
+    private static readonly Int64AsStringConverter Inner = new();
+
+    public override bool HandleNull => true;
+
+    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Null ? null : Inner.Read(ref reader, typeof(long), options);
+
+    public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options)
+    {
+        if (value is null) writer.WriteNullValue();
+        else Inner.Write(writer, value.Value, options);
+    }
+}
+
+/// <summary>RFC 3339 in UTC with a <c>Z</c>; reading accepts any offset.</summary>
+public sealed class Rfc3339Converter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String &&
+            DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+            return t;
+        throw new JsonException("expected an RFC 3339 time");
+    }
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(WatiJson.FormatTime(value));
+}
+
+public sealed class NullableRfc3339Converter : JsonConverter<DateTimeOffset?>
+{
+    private static readonly Rfc3339Converter Inner = new();
+
+    public override bool HandleNull => true;
+
+    public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Null ? null : Inner.Read(ref reader, typeof(DateTimeOffset), options);
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
+    {
+        if (value is null) writer.WriteNullValue();
+        else Inner.Write(writer, value.Value, options);
+    }
+}

@@ -1,0 +1,72 @@
+namespace Wati.Platform.Models;
+
+/// <summary>
+/// Runs one model call (design section 10). Implementations: <c>local</c> (libvips, embedded default)
+/// and <c>replicate</c> (production). Inputs arrive as bytes already checked to be JPEG, PNG or WebP.
+/// </summary>
+public interface IModelProvider
+{
+    string Name { get; }
+
+    Task<IReadOnlyList<ModelOutput>> RunAsync(ModelRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Readiness: null when the provider can run, else what is wrong and how to fix it.</summary>
+    Task<string?> CheckAsync(CancellationToken cancellationToken = default);
+}
+
+public static class ModelNames
+{
+    public const string Gfpgan = "gfpgan";
+    public const string ReplaceStyle = "replace-style";
+    public const string ReplaceBackground = "replace-background";
+    public const string IcLight = "iclight";
+
+    public static readonly IReadOnlyList<string> All = [Gfpgan, ReplaceStyle, ReplaceBackground, IcLight];
+}
+
+/// <summary>Input images by field name (<c>image</c>; <c>fg</c>/<c>bg</c>; <c>subject_image</c>) and typed parameters.</summary>
+public sealed record ModelRequest(string Model, IReadOnlyDictionary<string, byte[]> Images, ModelParameters Parameters);
+
+public abstract record ModelParameters;
+
+/// <summary><paramref name="Scale"/> 1..4; <paramref name="Version"/> "1.3" or "1.4".</summary>
+public sealed record GfpganParameters(int Scale, string Version) : ModelParameters;
+
+/// <summary><paramref name="Style"/> one of <see cref="Styles.All"/>.</summary>
+public sealed record StyleParameters(string Style) : ModelParameters;
+
+/// <summary>Images <c>fg</c> and <c>bg</c>; the output has <c>bg</c>'s size.</summary>
+public sealed record BackgroundParameters : ModelParameters;
+
+/// <summary>
+/// <paramref name="LightSource"/> one of <see cref="LightSources.All"/>; <paramref name="Width"/> and
+/// <paramref name="Height"/> 256..1024 in steps of 64; <paramref name="NumberOfImages"/> 1..12;
+/// <paramref name="OutputFormat"/> webp, jpg or png.
+/// </summary>
+public sealed record IcLightParameters(string Prompt, string LightSource, int Steps, double Cfg, int Width, int Height,
+    int NumberOfImages, string OutputFormat) : ModelParameters;
+
+public static class Styles
+{
+    public static readonly IReadOnlyList<string> All = ["anime", "sketch", "vintage", "noir", "watercolor", "pop-art"];
+}
+
+public static class LightSources
+{
+    public static readonly IReadOnlyList<string> All = ["None", "Left Light", "Right Light", "Top Light", "Bottom Light"];
+}
+
+/// <summary>One output image. <paramref name="Extension"/> without the dot: jpg, png, webp.</summary>
+public sealed record ModelOutput(byte[] Bytes, string ContentType, string Extension, int Width, int Height);
+
+/// <summary>
+/// A model failure. <see cref="IsInputError"/>: the model rejected the input (400, never retried);
+/// otherwise it failed (500) and may be retried when <see cref="IsTransient"/>.
+/// </summary>
+public sealed class ModelException(string message, bool isInputError = false, bool isTransient = false,
+    TimeSpan? retryAfter = null, Exception? inner = null) : Exception(message, inner)
+{
+    public bool IsInputError { get; } = isInputError;
+    public bool IsTransient { get; } = isTransient;
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
