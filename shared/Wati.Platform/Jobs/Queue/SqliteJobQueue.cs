@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace Wati.Platform.Jobs.Queue;
+
+/// <summary>
+/// The embedded <see cref="IJobQueue"/>: one SQLite file in WAL mode shared by every process that opens it.
+/// Every change runs in a <c>BEGIN IMMEDIATE</c> transaction, which takes SQLite's single write lock
+/// before reading, so two receivers (threads or processes) can never lease the same message.
+/// Message times come from the injected <see cref="TimeProvider"/>; only the long-poll wait uses real time,
+/// so tests that freeze time still see receives return.
+/// </summary>
+public sealed partial class SqliteJobQueue : IJobQueue, IDisposable
+{
+    public const string MaxDeliveryCountExceeded = "MaxDeliveryCountExceeded";
+
+    // Another process may enqueue without being able to signal us; this bounds how late we notice.
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly string _connectionString;
+    private readonly QueueOptions _options;
+    private readonly TimeProvider _time;
+    private readonly QueueSignals _signals = new();
+
+    // Serialises writers of this process without blocking threads; SQLite's lock still guards other processes.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private volatile bool _disposed;
+
+    public SqliteJobQueue(string databasePath, QueueOptions options, TimeProvider time)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        if (options.MaxDeliveries < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxDeliveries must be at least 1");
+        _options = options;
+        _time = time;
+
+        var fullPath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+
+        using var connection = Open();
+        SqliteQueueSchema.Create(connection);
+    }
+
+    public async Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentException.ThrowIfNullOrEmpty(message.JobId);
+        ArgumentException.ThrowIfNullOrEmpty(message.Model);
+        var delayMs = Milliseconds(delay ?? TimeSpan.Zero, nameof(delay));
+
+        var added = await WriteAsync((connection, tx) =>
+        {
+            var now = NowMs();
+            // A pending message with the same job id hits the partial unique index and is skipped.
+            using var insert = Command(connection, tx,
+                """
+                INSERT INTO messages (queue, job_id, model, attempt, enqueued_at, visible_at, delivery_count, state)
+                VALUES ($queue, $job, $model, $attempt, $now, $visible, 0, 'active')
+                ON CONFLICT DO NOTHING
+                """,
+                ("$queue", queue), ("$job", message.JobId), ("$model", message.Model),
+                ("$attempt", message.Attempt), ("$now", now), ("$visible", now + delayMs));
+            return insert.ExecuteNonQuery() == 1;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (added && delayMs == 0) _signals.Pulse(queue);
+        return added;
+    }
+
+    public async Task<QueueLease?> ReceiveAsync(string queue, TimeSpan visibilityTimeout, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        var visibilityMs = Milliseconds(visibilityTimeout, nameof(visibilityTimeout));
+        if (visibilityMs == 0) throw new ArgumentOutOfRangeException(nameof(visibilityTimeout), "must be positive");
+        if (maxWait < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxWait));
+
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var wake = _signals.Next(queue);
+            var lease = await WriteAsync((connection, tx) => TryLease(connection, tx, queue, visibilityMs), cancellationToken)
+                .ConfigureAwait(false);
+            if (lease is not null) return lease;
+
+            var remaining = maxWait - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero) return null;
+            await Task.WhenAny(wake, Task.Delay(remaining < PollInterval ? remaining : PollInterval, cancellationToken))
+                .ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    // A lease whose time ran out still counts while nobody else has taken the message: completing
+    // finished work is better than running it twice.
+    public Task<bool> CompleteAsync(QueueLease lease, CancellationToken cancellationToken = default) =>
+        UpdateLeased(lease, "DELETE FROM messages", cancellationToken);
+
+    public async Task<bool> AbandonAsync(QueueLease lease, TimeSpan? delay = null, CancellationToken cancellationToken = default)
+    {
+        var delayMs = Milliseconds(delay ?? TimeSpan.Zero, nameof(delay));
+        var released = await UpdateLeased(lease, "UPDATE messages SET lease_token = NULL, visible_at = $now + $delay",
+            cancellationToken, ("$delay", delayMs)).ConfigureAwait(false);
+        if (released && delayMs == 0) _signals.Pulse(lease.Queue);
+        return released;
+    }
+
+    public Task<bool> DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return UpdateLeased(lease,
+            "UPDATE messages SET state = 'dead', lease_token = NULL, dead_reason = $reason, dead_at = $now",
+            cancellationToken, ("$reason", reason));
+    }
+
+    public Task<bool> RenewAsync(QueueLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default)
+    {
+        var visibilityMs = Milliseconds(visibilityTimeout, nameof(visibilityTimeout));
+        if (visibilityMs == 0) throw new ArgumentOutOfRangeException(nameof(visibilityTimeout), "must be positive");
+        return UpdateLeased(lease, "UPDATE messages SET visible_at = $now + $visibility",
+            cancellationToken, ("$visibility", visibilityMs));
+    }
+
+    public Task<QueueCounts> GetCountsAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = Open();
+        using var count = Command(connection, null,
+            """
+            SELECT
+              COALESCE(SUM(state = 'active' AND (lease_token IS NULL OR visible_at <= $now)), 0),
+              COALESCE(SUM(state = 'active' AND lease_token IS NOT NULL AND visible_at > $now), 0),
+              COALESCE(SUM(state = 'dead'), 0)
+            FROM messages WHERE queue = $queue
+            """,
+            ("$queue", queue), ("$now", NowMs()));
+        using var reader = count.ExecuteReader();
+        reader.Read();
+        return Task.FromResult(new QueueCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2)));
+    }
+
+    public Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = Open();
+        using var select = Command(connection, null,
+            """
+            SELECT seq, job_id, model, attempt, delivery_count, dead_reason, dead_at
+            FROM messages WHERE queue = $queue AND state = 'dead' ORDER BY seq LIMIT $take
+            """,
+            ("$queue", queue), ("$take", take));
+        using var reader = select.ExecuteReader();
+        var letters = new List<DeadLetter>();
+        while (reader.Read())
+        {
+            letters.Add(new DeadLetter(
+                reader.GetInt64(0),
+                new JobMessage(reader.GetString(1), reader.GetString(2), reader.GetInt32(3)),
+                reader.GetInt32(4),
+                reader.GetString(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+        }
+        return Task.FromResult<IReadOnlyList<DeadLetter>>(letters);
+    }
+
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var connection = Open();
+            using var probe = Command(connection, null, "SELECT COUNT(*) FROM messages WHERE seq = 0");
+            probe.ExecuteScalar();
+            return Task.FromResult(true);
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or ObjectDisposedException)
+        {
+            return Task.FromResult(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        // Pooled connections would otherwise keep the file open after the owner is gone.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+}
