@@ -1,0 +1,229 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Wati.Platform.Data.Sqlite;
+
+/// <summary>
+/// The embedded <see cref="ITableStore"/>: all logical tables share one SQL table keyed by
+/// (table, partition key, row key). Safe for many concurrent callers and for several instances
+/// (or processes) on one file.
+/// </summary>
+public sealed class SqliteTableStore : ITableStore, IDisposable
+{
+    private const int MaxTake = 1000;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS entities (
+            tbl   TEXT NOT NULL COLLATE BINARY,
+            pk    TEXT NOT NULL COLLATE BINARY,
+            rk    BLOB NOT NULL,
+            etag  TEXT NOT NULL,
+            props TEXT NOT NULL,
+            PRIMARY KEY (tbl, pk, rk)
+        ) WITHOUT ROWID;
+        """;
+
+    private readonly string _connectionString;
+
+    // SQLite admits one writer at a time. Queueing this instance's writers here, asynchronously,
+    // keeps them from each blocking a pool thread inside SQLite's busy handler; busy_timeout is
+    // still there for writers in other instances or processes.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private bool _disposed;
+
+    public SqliteTableStore(string databasePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        var fullPath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+
+        using var connection = Open();
+        // WAL is a property of the file, so setting it once here covers every later connection.
+        Execute(connection, "PRAGMA journal_mode = WAL;" + Schema);
+    }
+
+    public async Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken = default)
+    {
+        var tbl = CheckTable(table);
+        TableStoreRules.ValidateKey(partitionKey, nameof(partitionKey));
+        TableStoreRules.ValidateKey(rowKey, nameof(rowKey));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk";
+        command.Parameters.AddWithValue("$tbl", tbl);
+        command.Parameters.AddWithValue("$pk", partitionKey);
+        command.Parameters.AddWithValue("$rk", OrdinalKey.Encode(rowKey));
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!reader.Read()) return null;
+        var entity = new TableEntity(partitionKey, rowKey) { ETag = reader.GetString(0) };
+        PropertyCodec.DecodeInto(reader.GetString(1), entity.Properties);
+        return entity;
+    }
+
+    public Task<string> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
+        WriteOneAsync(table, entity, w => w.Insert(entity), cancellationToken);
+
+    public Task<string> UpsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
+        WriteOneAsync(table, entity, w => w.Upsert(entity), cancellationToken);
+
+    public Task<string> ReplaceAsync(string table, TableEntity entity, string ifMatch, CancellationToken cancellationToken = default)
+    {
+        TableStoreRules.ValidateIfMatch(ifMatch);
+        return WriteOneAsync(table, entity, w => w.Replace(entity, ifMatch), cancellationToken);
+    }
+
+    public Task<string> MergeAsync(string table, TableEntity entity, string ifMatch, CancellationToken cancellationToken = default)
+    {
+        TableStoreRules.ValidateIfMatch(ifMatch);
+        return WriteOneAsync(table, entity, w => w.Merge(entity, ifMatch), cancellationToken);
+    }
+
+    public Task<bool> DeleteAsync(string table, string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default)
+    {
+        var tbl = CheckTable(table);
+        TableStoreRules.ValidateKey(partitionKey, nameof(partitionKey));
+        TableStoreRules.ValidateKey(rowKey, nameof(rowKey));
+        TableStoreRules.ValidateIfMatch(ifMatch);
+        return WriteAsync(tbl, w => w.Delete(partitionKey, rowKey, ifMatch), cancellationToken);
+    }
+
+    public async Task<TablePage> QueryAsync(string table, TableQuery query, CancellationToken cancellationToken = default)
+    {
+        var tbl = CheckTable(table);
+        ArgumentNullException.ThrowIfNull(query);
+        TableStoreRules.ValidateKey(query.PartitionKey, nameof(query.PartitionKey));
+        var after = query.ContinuationToken is null ? null : OrdinalKey.FromContinuationToken(query.ContinuationToken);
+        var take = Math.Clamp(query.Take, 1, MaxTake);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT rk, etag, props FROM entities WHERE tbl = $tbl AND pk = $pk");
+        command.Parameters.AddWithValue("$tbl", tbl);
+        command.Parameters.AddWithValue("$pk", query.PartitionKey);
+        AddBound(" AND rk >= $from", "$from", query.RowKeyFrom);
+        AddBound(" AND rk < $to", "$to", query.RowKeyTo);
+        AddBound(" AND rk > $after", "$after", after);
+        // One row beyond the page tells whether another page exists, so the last page carries no token.
+        command.CommandText = sql.Append(" ORDER BY rk LIMIT $limit").ToString();
+        command.Parameters.AddWithValue("$limit", take + 1);
+
+        var items = new List<TableEntity>(Math.Min(take, 128));
+        var more = false;
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (reader.Read())
+        {
+            if (items.Count == take) { more = true; break; }
+            var entity = new TableEntity(query.PartitionKey, OrdinalKey.Decode((byte[])reader.GetValue(0))) { ETag = reader.GetString(1) };
+            PropertyCodec.DecodeInto(reader.GetString(2), entity.Properties);
+            items.Add(entity);
+        }
+        return new TablePage(items, more ? OrdinalKey.ToContinuationToken(items[^1].RowKey) : null);
+
+        void AddBound(string clause, string name, string? value)
+        {
+            if (value is null) return;
+            sql.Append(clause);
+            command.Parameters.AddWithValue(name, OrdinalKey.Encode(value));
+        }
+    }
+
+    public Task<IReadOnlyList<string>> ExecuteBatchAsync(string table, IReadOnlyList<TableOperation> operations, CancellationToken cancellationToken = default)
+    {
+        var tbl = CheckTable(table);
+        TableStoreRules.ValidateBatch(operations);
+        return WriteAsync<IReadOnlyList<string>>(tbl, writer =>
+        {
+            var etags = new string[operations.Count];
+            for (var i = 0; i < operations.Count; i++)
+            {
+                try
+                {
+                    etags[i] = writer.Apply(operations[i]);
+                }
+                catch (TableStoreException e)
+                {
+                    // Escaping the transaction rolls back everything applied before operation i.
+                    throw new TableStoreException(e.Status, $"Batch operation {i} failed: {e.Message}", i);
+                }
+            }
+            return etags;
+        }, cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        // Pooled connections keep the file open; release them so the file can be moved or deleted.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+        _writeGate.Dispose();
+    }
+
+    private Task<string> WriteOneAsync(string table, TableEntity entity, Func<SqliteEntityWriter, string> write, CancellationToken cancellationToken)
+    {
+        var tbl = CheckTable(table);
+        TableStoreRules.ValidateEntity(entity);
+        return WriteAsync(tbl, write, cancellationToken);
+    }
+
+    private async Task<T> WriteAsync<T>(string tbl, Func<SqliteEntityWriter, T> write, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = Open();
+            // Not deferred: BEGIN IMMEDIATE takes the write lock up front, so the ETag check and the
+            // write share one snapshot and a reader can never fail to upgrade to a writer.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var result = write(new SqliteEntityWriter(connection, transaction, tbl));
+            transaction.Commit();
+            return result;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Validates, then folds case: Azure table names are case-insensitive.</summary>
+    private string CheckTable(string table)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        TableStoreRules.ValidateTableName(table);
+        return table.ToLowerInvariant();
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            // Per-connection settings; cheap to repeat on a pooled connection.
+            Execute(connection, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
