@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Wati.Platform.Http;
+
+namespace Wati.Server;
+
+/// <summary>
+/// What only this host does: Kestrel defaults, mapping the shared route table, and envelopes for
+/// what never reaches a route (unknown paths, wrong methods, failures before routing).
+/// </summary>
+public static class ServerHost
+{
+    private const string DefaultUrl = "http://localhost:7071";
+    private static readonly string[] StandardMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+    public static IWebHostBuilder UseWatiDefaults(this IWebHostBuilder web)
+    {
+        // Same port as `func start`, so clients and docs work against either host; --urls overrides.
+        if (string.IsNullOrEmpty(web.GetSetting(WebHostDefaults.ServerUrlsKey))) web.UseUrls(DefaultUrl);
+        web.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 64L * 1024 * 1024;
+        });
+        return web;
+    }
+
+    public static IServiceCollection AddWatiServerHost(this IServiceCollection services) => services;
+
+    public static WebApplication UseWatiErrorEnvelope(this WebApplication app)
+    {
+        app.UseExceptionHandler(errorApp => errorApp.Run(async context =>
+        {
+            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error ?? new InvalidOperationException("unknown failure");
+            var translator = context.RequestServices.GetRequiredService<ErrorTranslator>();
+            await translator.ToResult(error, RequestIds.Ensure(context), context).ExecuteAsync(context);
+        }));
+        return app;
+    }
+
+    /// <summary>Maps every route of the shared table, then 405 for known paths with other methods and 404 for the rest.</summary>
+    public static WebApplication MapWatiRoutes(this WebApplication app)
+    {
+        var pipeline = app.Services.GetRequiredService<HttpPipeline>();
+        foreach (var route in RouteTable.All)
+        {
+            app.MapMethods("/" + route.Template, [route.Method], async ctx =>
+                {
+                    var result = await pipeline.RunAsync(route, ctx.Request, RouteArgs.From(ctx.Request.RouteValues), ctx.RequestAborted);
+                    await result.ExecuteAsync(ctx);
+                })
+                .WithName(route.Name);
+        }
+
+        foreach (var group in RouteTable.All.GroupBy(r => r.Template))
+        {
+            var others = StandardMethods.Except(group.Select(r => r.Method)).ToArray();
+            if (others.Length > 0)
+                app.MapMethods("/" + group.Key, others, ctx => pipeline.NoRoute(ctx, pathExists: true).ExecuteAsync(ctx));
+        }
+
+        app.MapFallback(ctx => pipeline.NoRoute(ctx, pathExists: false).ExecuteAsync(ctx));
+        return app;
+    }
+}

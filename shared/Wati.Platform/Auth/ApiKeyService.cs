@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
+using Wati.Envelope;
+using Wati.Platform.Common;
+using Wati.Platform.Data;
+
+namespace Wati.Platform.Auth;
+
+public sealed record ApiKeyInfo(string Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt,
+    DateTimeOffset? RevokedAt);
+
+public sealed record NewApiKey(string Id, string Name, string Key, string Prefix, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// API keys: <c>wati_</c> plus 32 random bytes, shown once and stored only as their SHA-256. The
+/// <c>apikeys</c> table (keyed by hash) is what authentication reads, so revoking there takes effect at
+/// once; the user's partition lists keys without secrets.
+/// </summary>
+public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvider time)
+{
+    public const string KeyPrefix = "wati_";
+    private const string KeysTable = "apikeys";
+    private const string UsersTable = "users";
+    private const string LookupRow = "key";
+    private const string ListPrefix = "apikey|";
+    private static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);
+
+    public async Task<NewApiKey> CreateAsync(string userId, string name, CancellationToken ct)
+    {
+        name = name.Trim();
+        if (name.Length is 0 or > 100) throw ApiException.Validation("name must be 1 to 100 characters", new { field = "name" });
+
+        var key = KeyPrefix + WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        var hash = HashOf(key);
+        var id = ids.NewId("key");
+        var now = time.GetUtcNow();
+        var prefix = key[..12];
+
+        // Listed row first: if the process dies before the lookup row, the key was never shown and never works.
+        await store.InsertAsync(UsersTable, new TableEntity(userId, ListPrefix + id)
+            .With("name", name).With("prefix", prefix).With("hash", hash).With("created_at", now), ct);
+        await store.InsertAsync(KeysTable, new TableEntity(hash, LookupRow)
+            .With("user_id", userId).With("key_id", id).With("revoked", false), ct);
+        return new NewApiKey(id, name, key, prefix, now);
+    }
+
+    public async Task<Page<ApiKeyInfo>> ListAsync(string userId, PageRequest page, CancellationToken ct)
+    {
+        var rows = await TablePaging.ReadPageAsync(store, UsersTable, TableQuery.Prefix(userId, ListPrefix), page, null, ct);
+        return new Page<ApiKeyInfo>(rows.Items.Select(ToInfo).ToList(), rows.Total, page);
+    }
+
+    /// <summary>Revokes one of the user's keys; revoking twice is fine. Another user's key is NOT_FOUND.</summary>
+    public async Task<ApiKeyInfo> RevokeAsync(string userId, string keyId, CancellationToken ct)
+    {
+        var row = IsPlausibleId(keyId) ? await store.GetAsync(UsersTable, userId, ListPrefix + keyId, ct) : null;
+        if (row?.GetString("hash") is not { } hash) throw ApiException.NotFound("API key");
+
+        if (await store.GetAsync(KeysTable, hash, LookupRow, ct) is { } lookup)
+            await store.ReplaceAsync(KeysTable, lookup.Clone().With("revoked", true), "*", ct);
+        if (row.GetTime("revoked_at") is null)
+        {
+            row.With("revoked_at", time.GetUtcNow());
+            await store.MergeAsync(UsersTable, row, "*", ct);
+        }
+        return ToInfo(row);
+    }
+
+    /// <summary>The caller a key names, or null; records the last use (to the minute) as a side effect.</summary>
+    public async Task<(string UserId, string KeyId)?> ResolveAsync(string key, CancellationToken ct)
+    {
+        if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal) || key.Length > 200) return null;
+        var lookup = await store.GetAsync(KeysTable, HashOf(key), LookupRow, ct);
+        if (lookup is null || lookup.GetBool("revoked") == true ||
+            lookup.GetString("user_id") is not { } userId || lookup.GetString("key_id") is not { } keyId)
+            return null;
+
+        var now = time.GetUtcNow();
+        if (lookup.GetTime("last_used_at") is not { } last || now - last >= LastUseResolution)
+        {
+            try
+            {
+                await store.MergeAsync(KeysTable, new TableEntity(lookup.PartitionKey, LookupRow).With("last_used_at", now), "*", ct);
+                await store.MergeAsync(UsersTable, new TableEntity(userId, ListPrefix + keyId).With("last_used_at", now), "*", ct);
+            }
+            catch (TableStoreException e) when (e.IsNotFound)
+            {
+                // Deleted meanwhile; the key is gone either way.
+            }
+        }
+        return (userId, keyId);
+    }
+
+    private static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    private static bool IsPlausibleId(string id) =>
+        id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private static ApiKeyInfo ToInfo(TableEntity e) => new(
+        e.RowKey[ListPrefix.Length..], e.GetString("name") ?? "", e.GetString("prefix") ?? "",
+        e.GetTime("created_at") ?? DateTimeOffset.UnixEpoch, e.GetTime("last_used_at"), e.GetTime("revoked_at"));
+}

@@ -1,0 +1,69 @@
+using Wati.Platform.Http;
+using Wati.Platform.Users;
+
+namespace Wati.Platform.Auth;
+
+/// <summary><c>/v1/auth/*</c> and <c>/v1/api-keys</c>.</summary>
+public static class AuthRoutes
+{
+    public static IEnumerable<RouteDef> All =>
+    [
+        new("Register", "POST", "v1/auth/register", RouteAuth.None, Register),
+        new("Login", "POST", "v1/auth/login", RouteAuth.None, Login),
+        new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.User, CreateKey),
+        new("ListApiKeys", "GET", "v1/api-keys", RouteAuth.User, ListKeys),
+        new("RevokeApiKey", "DELETE", "v1/api-keys/{id}", RouteAuth.User, RevokeKey),
+    ];
+
+    public sealed class RegisterBody
+    {
+        public string Email { get; init; } = "";
+        public string Password { get; init; } = "";
+        public string DisplayName { get; init; } = "";
+    }
+
+    public sealed class LoginBody
+    {
+        public string Email { get; init; } = "";
+        public string Password { get; init; } = "";
+    }
+
+    public sealed class KeyBody
+    {
+        public string Name { get; init; } = "";
+    }
+
+    public sealed record SessionDto(UserProfile User, string AccessToken, string TokenType, int ExpiresIn)
+    {
+        public static SessionDto From(Session s) => new(s.User, s.Token.Token, "Bearer", s.Token.ExpiresIn);
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.IResult> Register(RequestContext rc)
+    {
+        var body = await rc.ReadJsonAsync<RegisterBody>();
+        var session = await rc.Service<UsersService>().RegisterAsync(body.Email, body.Password, body.DisplayName, rc.Cancellation);
+        return rc.Created(SessionDto.From(session), rc.AbsoluteUrl("/v1/users/me"));
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.IResult> Login(RequestContext rc)
+    {
+        var body = await rc.ReadJsonAsync<LoginBody>();
+        return rc.Ok(SessionDto.From(await rc.Service<UsersService>().LoginAsync(body.Email, body.Password, rc.Cancellation)));
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.IResult> CreateKey(RequestContext rc)
+    {
+        var body = await rc.ReadJsonAsync<KeyBody>();
+        var key = await rc.Service<ApiKeyService>().CreateAsync(rc.Caller.UserId, body.Name, rc.Cancellation);
+        return rc.Created(key);
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.IResult> ListKeys(RequestContext rc)
+    {
+        var page = await rc.Service<ApiKeyService>().ListAsync(rc.Caller.UserId, rc.Paging(), rc.Cancellation);
+        return rc.List(page.Items, page.Pagination);
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.IResult> RevokeKey(RequestContext rc) =>
+        rc.Ok(await rc.Service<ApiKeyService>().RevokeAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation));
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http;
+using Wati.Envelope;
+using Wati.Platform.Data;
+
+namespace Wati.Platform.Auth;
+
+/// <summary>
+/// One authenticator for every route: <c>Authorization: Bearer</c> with either an access token or an
+/// API key (recognised by its <c>wati_</c> prefix).
+/// </summary>
+public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITableStore store)
+{
+    public async Task<Caller> AuthenticateAsync(HttpRequest request, CancellationToken ct)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.Length == 0) throw new ApiException(ErrorCode.Unauthenticated, "missing Authorization: Bearer <token or API key>");
+        return await TryAuthenticateAsync(request, ct)
+               ?? throw new ApiException(ErrorCode.Unauthenticated, "invalid, expired or revoked token or API key");
+    }
+
+    public async Task<Caller?> TryAuthenticateAsync(HttpRequest request, CancellationToken ct)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return null;
+        var credential = header[scheme.Length..].Trim();
+        if (credential.Length is 0 or > 4096) return null;
+
+        if (credential.StartsWith(ApiKeyService.KeyPrefix, StringComparison.Ordinal))
+        {
+            if (await keys.ResolveAsync(credential, ct) is not { } owner) return null;
+            // A key carries no role; the profile is the truth, and a deleted user's keys stop working.
+            var profile = await store.GetAsync(Users.UsersService.UsersTable, owner.UserId, Users.UsersService.ProfileRow, ct);
+            return profile is null ? null : new Caller(owner.UserId, profile.GetString("role") ?? Roles.User, "key", owner.KeyId);
+        }
+        return await tokens.ValidateAsync(credential);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+
+namespace Wati.Platform.Common;
+
+/// <summary>
+/// Secrets for the embedded profile when configuration gives none: generated once and kept in the
+/// data folder, so tokens and signed URLs survive a restart. Production configures them explicitly.
+/// </summary>
+public static class DataKeys
+{
+    public static byte[] LoadOrCreate(string dataDir, string name, int bytes = 64)
+    {
+        Directory.CreateDirectory(dataDir);
+        var path = Path.Combine(dataDir, name);
+        if (File.Exists(path)) return Convert.FromBase64String(File.ReadAllText(path).Trim());
+
+        var key = RandomNumberGenerator.GetBytes(bytes);
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        File.WriteAllText(temp, Convert.ToBase64String(key));
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            // Two processes starting at once: the first move wins and both use its key.
+            File.Move(temp, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temp);
+        }
+        return Convert.FromBase64String(File.ReadAllText(path).Trim());
+    }
+
+    /// <summary>A configured key: base64 when it decodes to at least 32 bytes, else its UTF-8 bytes.</summary>
+    public static byte[] FromConfigured(string value)
+    {
+        Span<byte> buffer = new byte[value.Length];
+        if (Convert.TryFromBase64String(value, buffer, out var n) && n >= 32) return buffer[..n].ToArray();
+        return System.Text.Encoding.UTF8.GetBytes(value);
+    }
+}

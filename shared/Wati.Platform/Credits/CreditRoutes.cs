@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http;
+using Wati.Envelope;
+using Wati.Platform.Http;
+using Wati.Platform.Users;
+
+namespace Wati.Platform.Credits;
+
+/// <summary><c>/v1/credits</c>, <c>/v1/prices</c> and the admin grant.</summary>
+public static class CreditRoutes
+{
+    public static IEnumerable<RouteDef> All =>
+    [
+        new("GetCredits", "GET", "v1/credits", RouteAuth.User, GetBalance),
+        new("GetLedger", "GET", "v1/credits/ledger", RouteAuth.User, GetLedger),
+        new("GetPrices", "GET", "v1/prices", RouteAuth.None, GetPrices),
+        new("AdminGrantCredits", "POST", "v1/admin/credits", RouteAuth.Admin, Grant),
+    ];
+
+    public sealed class GrantBody
+    {
+        public string UserId { get; init; } = "";
+        public long Amount { get; init; }
+        public string Reason { get; init; } = "";
+    }
+
+    /// <summary>What a model costs: per call, or for IC-Light per image.</summary>
+    public sealed record PriceDto(string Model, long Credits, string Per);
+
+    public sealed record GrantDto(string UserId, long Balance, LedgerEntry Entry);
+
+    private static async Task<IResult> GetBalance(RequestContext rc) =>
+        rc.Ok(await rc.Service<CreditsService>().GetBalanceAsync(rc.Caller.UserId, rc.Cancellation));
+
+    private static async Task<IResult> GetLedger(RequestContext rc)
+    {
+        var page = await rc.Service<CreditsService>().GetLedgerAsync(rc.Caller.UserId, rc.Paging(), rc.Cancellation);
+        return rc.List(page.Items, page.Pagination);
+    }
+
+    private static Task<IResult> GetPrices(RequestContext rc)
+    {
+        var prices = rc.Service<CreditsService>().Options.Prices
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => new PriceDto(p.Key, p.Value, p.Key == "iclight" ? "image" : "call"))
+            .ToList();
+        return Task.FromResult(rc.Ok(new ItemList<PriceDto>(prices)));
+    }
+
+    private static async Task<IResult> Grant(RequestContext rc)
+    {
+        var body = await rc.ReadJsonAsync<GrantBody>();
+        if (body.Amount == 0) throw ApiException.Validation("amount must not be zero", new { field = "amount" });
+        var reason = body.Reason.Trim();
+        if (reason.Length is 0 or > 200) throw ApiException.Validation("reason must be 1 to 200 characters", new { field = "reason" });
+        if (await rc.Service<UsersService>().FindAsync(body.UserId, rc.Cancellation) is null) throw ApiException.NotFound("user");
+
+        var credits = rc.Service<CreditsService>();
+        var entry = await credits.GrantAsync(body.UserId, body.Amount, reason, rc.Cancellation);
+        return rc.Ok(new GrantDto(body.UserId, entry.BalanceAfter, entry));
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Http;
+using Wati.Envelope;
+using Wati.Platform.Auth;
+
+namespace Wati.Platform.Http;
+
+/// <summary>
+/// What every route goes through, in either host: request id, authentication for the route's level,
+/// the handler, and the one error translator. A host only supplies the request and route values.
+/// </summary>
+public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator errors)
+{
+    public async Task<IResult> RunAsync(RouteDef route, HttpRequest request, RouteArgs args, CancellationToken ct)
+    {
+        var requestId = RequestIds.Ensure(request.HttpContext);
+        try
+        {
+            Caller? caller = null;
+            if (route.Auth != RouteAuth.None)
+            {
+                caller = await authenticator.AuthenticateAsync(request, ct);
+                if (route.Auth == RouteAuth.Admin && !caller.IsAdmin)
+                    throw new ApiException(ErrorCode.PermissionDenied, "this route is for administrators");
+            }
+            else if (request.Headers.Authorization.Count > 0)
+            {
+                // Public routes still recognise a caller when one is given, but never require it.
+                caller = await authenticator.TryAuthenticateAsync(request, ct);
+            }
+
+            return await route.Handler(new RequestContext(request, args, requestId, caller, ct));
+        }
+        catch (Exception ex)
+        {
+            return errors.ToResult(ex, requestId, request.HttpContext);
+        }
+    }
+
+    /// <summary>The envelope for a path no route has (404) or a method the route lacks (405).</summary>
+    public IResult NoRoute(HttpContext context, bool pathExists)
+    {
+        var requestId = RequestIds.Ensure(context);
+        return pathExists
+            ? errors.Error(requestId, ErrorCode.MethodNotAllowed, $"{context.Request.Method} is not allowed on this route")
+            : errors.Error(requestId, ErrorCode.NotFound, "route not found");
+    }
+}

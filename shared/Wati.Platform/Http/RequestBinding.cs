@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Wati.Envelope;
+using Wati.Platform.Common;
+
+namespace Wati.Platform.Http;
+
+/// <summary>
+/// Request binding shared by both hosts: JSON bodies (size-limited, platform JSON rules), query
+/// values and paging. Failures are envelope errors, never a framework's own 400 page.
+/// </summary>
+public static class RequestBinding
+{
+    public const int MaxJsonBytes = 64 * 1024;
+
+    public static async Task<T> ReadJsonAsync<T>(this RequestContext rc) where T : class
+    {
+        var request = rc.Request;
+        if (request.ContentLength > MaxJsonBytes)
+            throw new ApiException(ErrorCode.PayloadTooLarge, $"JSON body over {MaxJsonBytes} bytes");
+        if (!string.IsNullOrEmpty(request.ContentType) && !IsJson(request.ContentType))
+            throw new ApiException(ErrorCode.UnsupportedMediaType, "expected Content-Type: application/json");
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, rc.Cancellation)) > 0)
+        {
+            if (buffer.Length + read > MaxJsonBytes)
+                throw new ApiException(ErrorCode.PayloadTooLarge, $"JSON body over {MaxJsonBytes} bytes");
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) throw ApiException.Validation("a JSON body is required");
+
+        return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), WatiJson.Options)
+               ?? throw ApiException.Validation("a JSON object is required");
+    }
+
+    private static bool IsJson(string contentType) =>
+        contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
+        contentType.Contains("+json", StringComparison.OrdinalIgnoreCase);
+
+    public static string? Query(this RequestContext rc, string name)
+    {
+        var v = rc.Request.Query[name].ToString();
+        return string.IsNullOrWhiteSpace(v) ? null : v.Trim();
+    }
+
+    public static int? QueryInt(this RequestContext rc, string name)
+    {
+        var v = rc.Query(name);
+        if (v is null) return null;
+        return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw ApiException.Validation($"{name} must be an integer", new { field = name });
+    }
+
+    public static PageRequest Paging(this RequestContext rc) =>
+        PageRequest.Create(rc.QueryInt("page"), rc.QueryInt("page_size"));
+}

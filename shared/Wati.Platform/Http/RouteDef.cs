@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Wati.Platform.Http;
+
+/// <summary>Who may call a route.</summary>
+public enum RouteAuth
+{
+    /// <summary>Anyone.</summary>
+    None,
+
+    /// <summary>A valid access token or API key.</summary>
+    User,
+
+    /// <summary>A valid token or key of an admin.</summary>
+    Admin,
+}
+
+public delegate Task<IResult> RouteHandler(RequestContext rc);
+
+/// <summary>
+/// One HTTP route: both hosts map exactly these. <see cref="Template"/> uses ASP.NET Core route syntax
+/// without a leading slash; route values (<c>{id}</c>) reach the handler through <see cref="RouteArgs"/>.
+/// </summary>
+public sealed record RouteDef(string Name, string Method, string Template, RouteAuth Auth, RouteHandler Handler);
+
+/// <summary>Route values passed in by the host (Kestrel's route values, or a function's bound parameters).</summary>
+public sealed class RouteArgs
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
+
+    public static RouteArgs Empty => new();
+
+    public RouteArgs(params (string Name, string? Value)[] values)
+    {
+        foreach (var (name, value) in values)
+        {
+            if (value is not null) _values[name] = value;
+        }
+    }
+
+    public static RouteArgs From(IEnumerable<KeyValuePair<string, object?>> values) =>
+        new(values.Select(kv => (kv.Key, kv.Value?.ToString())).ToArray());
+
+    /// <summary>A required route value; a route without it is not this route, so NOT_FOUND.</summary>
+    public string this[string name] =>
+        _values.TryGetValue(name, out var v) && v.Length > 0
+            ? v
+            : throw new Wati.Envelope.ApiException(Wati.Envelope.ErrorCode.NotFound, "route not found");
+}

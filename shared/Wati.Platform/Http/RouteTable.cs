@@ -1,0 +1,19 @@
+namespace Wati.Platform.Http;
+
+/// <summary>
+/// Every HTTP route of the platform. The ASP.NET Core host maps this list in one loop; each Azure
+/// function calls one entry by name, and a test holds the two in step.
+/// </summary>
+public static class RouteTable
+{
+    public static IReadOnlyList<RouteDef> All { get; } =
+    [
+        .. Health.HealthRoutes.All,
+        .. Auth.AuthRoutes.All,
+        .. Users.UserRoutes.All,
+        .. Credits.CreditRoutes.All,
+    ];
+
+    public static RouteDef Get(string name) =>
+        All.FirstOrDefault(r => r.Name == name) ?? throw new KeyNotFoundException($"no route named '{name}'");
+}

@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Wati.Platform.Auth;
+using Wati.Platform.Common;
+using Wati.Platform.Credits;
+using Wati.Platform.Data;
+using Wati.Platform.Data.Sqlite;
+using Wati.Platform.Health;
+using Wati.Platform.Http;
+using Wati.Platform.Storage;
+using Wati.Platform.Users;
+
+namespace Wati.Platform;
+
+/// <summary>The composition both hosts share: options, adapters by profile, services, HTTP pipeline.</summary>
+public static class PlatformServices
+{
+    public static IServiceCollection AddWatiPlatform(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddWatiOptions<WatiOptions>(WatiOptions.Section);
+        services.AddWatiOptions<BootstrapOptions>(BootstrapOptions.Section);
+        services.AddWatiOptions<AuthOptions>(AuthOptions.Section);
+        services.AddWatiOptions<CreditsOptions>(CreditsOptions.Section);
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IIdGenerator, RandomIdGenerator>();
+        services.AddSingleton<KeyedLock>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<IPublicBaseUrl, RequestBaseUrl>();
+
+        services.AddEmbeddedAdapters(configuration);
+
+        services.AddSingleton(sp => new SigningKey(ResolveSigningKey(sp.GetRequiredService<IOptions<AuthOptions>>().Value,
+            sp.GetRequiredService<IOptions<WatiOptions>>().Value)));
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton<CreditsService>();
+        services.AddSingleton<UsersService>();
+        services.AddHostedService<AdminBootstrap>();
+
+        services.AddSingleton<ErrorTranslator>();
+        services.AddSingleton<HttpPipeline>();
+        return services;
+    }
+
+    private static void AddEmbeddedAdapters(this IServiceCollection services, IConfiguration configuration)
+    {
+        var profile = configuration[$"{WatiOptions.Section}:Profile"] ?? "embedded";
+        if (!profile.Equals("embedded", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException(
+                $"Wati:Profile '{profile}' is not available in this build; use 'embedded' (the Azure adapters come with the Functions app).");
+
+        services.AddSingleton<ITableStore>(sp => new SqliteTableStore(sp.GetRequiredService<IOptions<WatiOptions>>().Value.DataPath("tables.db")));
+        services.AddSingleton<IReadinessCheck, TableStoreReadiness>();
+    }
+
+    private static OptionsBuilder<T> AddWatiOptions<T>(this IServiceCollection services, string section) where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
+    private static byte[] ResolveSigningKey(AuthOptions auth, WatiOptions wati)
+    {
+        if (!string.IsNullOrEmpty(auth.SigningKey))
+        {
+            var configured = DataKeys.FromConfigured(auth.SigningKey);
+            return configured.Length >= 32
+                ? configured
+                : throw new InvalidOperationException("Wati:Auth:SigningKey must be at least 32 bytes");
+        }
+        return DataKeys.LoadOrCreate(wati.DataPath(), "jwt-signing.key");
+    }
+}
+
+internal sealed class TableStoreReadiness(ITableStore store) : IReadinessCheck
+{
+    public string Name => "tables";
+
+    public async Task<string?> CheckAsync(CancellationToken ct)
+    {
+        await store.GetAsync("users", "readiness", "probe", ct);
+        return null;
+    }
+}

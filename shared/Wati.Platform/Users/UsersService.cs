@@ -1,0 +1,127 @@
+using System.Net.Mail;
+using Microsoft.Extensions.Options;
+using Wati.Envelope;
+using Wati.Platform.Auth;
+using Wati.Platform.Common;
+using Wati.Platform.Credits;
+using Wati.Platform.Data;
+
+namespace Wati.Platform.Users;
+
+public sealed record UserProfile(string Id, string Email, string DisplayName, string Role, DateTimeOffset CreatedAt);
+
+public sealed record Session(UserProfile User, AccessToken Token);
+
+/// <summary>Sign-up, log-in and profiles. A user's rows live in the <c>users</c> partition named by their id.</summary>
+public sealed class UsersService(
+    ITableStore store,
+    PasswordHasher hasher,
+    TokenService tokens,
+    CreditsService credits,
+    IIdGenerator ids,
+    TimeProvider time,
+    IOptions<AuthOptions> authOptions)
+{
+    public const string UsersTable = "users";
+    public const string EmailsTable = "emails";
+    public const string ProfileRow = "profile";
+    private const string EmailRow = "user";
+    private const int MaxPasswordLength = 1024;
+
+    public async Task<Session> RegisterAsync(string email, string password, string displayName, CancellationToken ct,
+        string role = Roles.User)
+    {
+        var normalized = NormalizeEmail(email);
+        var minLength = authOptions.Value.MinPasswordLength;
+        if (password.Length < minLength || password.Length > MaxPasswordLength)
+            throw ApiException.Validation($"password must be {minLength} to {MaxPasswordLength} characters", new { field = "password" });
+        displayName = displayName.Trim();
+        if (displayName.Length == 0) displayName = normalized.Split('@')[0];
+        if (displayName.Length > 100) throw ApiException.Validation("display_name is at most 100 characters", new { field = "display_name" });
+
+        // Cheap early answer for the common case; the insert below is what guarantees uniqueness.
+        if (await store.GetAsync(EmailsTable, normalized, EmailRow, ct) is not null) throw EmailTaken();
+
+        var now = time.GetUtcNow();
+        var userId = ids.NewId("usr");
+        var profile = new TableEntity(userId, ProfileRow)
+            .With("email", normalized).With("display_name", displayName).With("role", role)
+            .With("password_hash", hasher.Hash(password)).With("created_at", now);
+
+        // The user's partition is written first and atomically (profile, account, signup grant); the
+        // e-mail row then claims the address. Losing that race removes the unreachable partition.
+        var ops = new List<TableOperation> { TableOperation.Insert(profile) };
+        ops.AddRange(credits.OpenAccountOperations(userId, now));
+        await store.ExecuteBatchAsync(UsersTable, ops, ct);
+        try
+        {
+            await store.InsertAsync(EmailsTable, new TableEntity(normalized, EmailRow).With("user_id", userId), ct);
+        }
+        catch (TableStoreException e) when (e.IsConflict)
+        {
+            await store.ExecuteBatchAsync(UsersTable, ops.Select(o => TableOperation.Delete(userId, o.Entity.RowKey)).ToList(), CancellationToken.None);
+            throw EmailTaken();
+        }
+
+        var user = ToProfile(profile);
+        return new Session(user, tokens.Issue(user.Id, user.Role));
+    }
+
+    public async Task<Session> LoginAsync(string email, string password, CancellationToken ct)
+    {
+        var normalized = email.Trim().ToLowerInvariant();
+        var link = normalized.Length == 0 ? null : await store.GetAsync(EmailsTable, normalized, EmailRow, ct);
+        var profile = link?.GetString("user_id") is { } userId ? await store.GetAsync(UsersTable, userId, ProfileRow, ct) : null;
+        if (profile?.GetString("password_hash") is not { } hash)
+        {
+            hasher.VerifyNothing(password);
+            throw WrongCredentials();
+        }
+        if (!hasher.Verify(password, hash)) throw WrongCredentials();
+
+        var user = ToProfile(profile);
+        return new Session(user, tokens.Issue(user.Id, user.Role));
+    }
+
+    public async Task<UserProfile?> FindAsync(string userId, CancellationToken ct) =>
+        IsPlausibleId(userId) && await store.GetAsync(UsersTable, userId, ProfileRow, ct) is { } e ? ToProfile(e) : null;
+
+    public async Task<UserProfile> GetAsync(string userId, CancellationToken ct) =>
+        await FindAsync(userId, ct) ?? throw ApiException.NotFound("user");
+
+    /// <summary>Creates the configured admin when it does not exist yet; an existing account is left as it is.</summary>
+    public async Task EnsureAdminAsync(string email, string password, CancellationToken ct)
+    {
+        if (await store.GetAsync(EmailsTable, NormalizeEmail(email), EmailRow, ct) is not null) return;
+        try
+        {
+            await RegisterAsync(email, password, "admin", ct, Roles.Admin);
+        }
+        catch (ApiException e) when (e.Code == ErrorCode.AlreadyExists)
+        {
+            // Another instance created it at the same moment.
+        }
+    }
+
+    internal static string NormalizeEmail(string email)
+    {
+        var trimmed = email.Trim();
+        if (trimmed.Length is 0 or > 254 || trimmed.Contains(' ') || !MailAddress.TryCreate(trimmed, out var parsed) ||
+            parsed.Address != trimmed || !parsed.Host.Contains('.'))
+            throw ApiException.Validation("email is not a valid address", new { field = "email" });
+        return trimmed.ToLowerInvariant();
+    }
+
+    // Ids are ours; anything else cannot name a partition and must not reach the store's key checks.
+    private static bool IsPlausibleId(string id) =>
+        id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private static UserProfile ToProfile(TableEntity e) => new(
+        e.PartitionKey, e.GetString("email") ?? "", e.GetString("display_name") ?? "",
+        e.GetString("role") ?? Roles.User, e.GetTime("created_at") ?? DateTimeOffset.UnixEpoch);
+
+    private static ApiException EmailTaken() =>
+        new(ErrorCode.AlreadyExists, "an account with this email already exists", new { field = "email" });
+
+    private static ApiException WrongCredentials() => new(ErrorCode.Unauthenticated, "wrong email or password");
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds and runs every test, installing what the tests need first, and ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+scripts/prereqs.sh
+
+results=artifacts/test-results
+rm -rf "$results"
+dotnet test WatiAigc.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
+status=$?
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [[ -f $trx ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if [[ $status -ne 0 && $failed -eq 0 ]]; then failed=1; echo "test run failed before or outside the tests (exit $status)"; fi
+echo "$passed passed, $failed failed"
+[[ $status -eq 0 && $failed -eq 0 && $passed -gt 0 ]]

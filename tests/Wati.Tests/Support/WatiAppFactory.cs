@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+
+namespace Wati.Tests.Support;
+
+/// <summary>
+/// The real server in-process on embedded defaults, with its own data folder. PBKDF2 runs at a low
+/// iteration count here only to keep the suite fast; the default is tested on its own.
+/// </summary>
+public class WatiAppFactory : WebApplicationFactory<Program>
+{
+    public const string AdminEmail = "admin@wati.test";
+    public const string AdminPassword = "admin password 123";
+
+    private readonly TempDir _data = new();
+    private readonly Dictionary<string, string?> _settings;
+
+    public WatiAppFactory(IDictionary<string, string?>? settings = null)
+    {
+        _settings = new Dictionary<string, string?>
+        {
+            ["Wati:DataDir"] = _data.Path,
+            ["Wati:Auth:PasswordIterations"] = "1000",
+            ["Wati:Credits:SignupBonus"] = "10",
+            ["Wati:Bootstrap:AdminEmail"] = AdminEmail,
+            ["Wati:Bootstrap:AdminPassword"] = AdminPassword,
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) _settings[k] = v;
+    }
+
+    public string DataDir => _data.Path;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
+    }
+
+    public ApiClient Api() => new(CreateClient());
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _data.Dispose();
+    }
+}
