@@ -9,6 +9,7 @@ using Wati.Platform.Data.Sqlite;
 using Wati.Platform.Health;
 using Wati.Platform.Http;
 using Wati.Platform.Storage;
+using Wati.Platform.Uploads;
 using Wati.Platform.Users;
 
 namespace Wati.Platform;
@@ -22,6 +23,7 @@ public static class PlatformServices
         services.AddWatiOptions<BootstrapOptions>(BootstrapOptions.Section);
         services.AddWatiOptions<AuthOptions>(AuthOptions.Section);
         services.AddWatiOptions<CreditsOptions>(CreditsOptions.Section);
+        services.AddWatiOptions<UploadOptions>(UploadOptions.Section);
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IIdGenerator, RandomIdGenerator>();
@@ -53,9 +55,20 @@ public static class PlatformServices
             throw new InvalidOperationException(
                 $"Wati:Profile '{profile}' is not available in this build; use 'embedded' (the Azure adapters come with the Functions app).");
 
-        services.AddSingleton<ITableStore>(sp => new SqliteTableStore(sp.GetRequiredService<IOptions<WatiOptions>>().Value.DataPath("tables.db")));
+        services.AddSingleton<ITableStore>(sp => new SqliteTableStore(Wati(sp).DataPath("tables.db")));
         services.AddSingleton<IReadinessCheck, TableStoreReadiness>();
+        services.AddSingleton<IObjectStore>(sp => new FileSystemObjectStore(Wati(sp).DataPath("files"),
+            ResolveFilesKey(sp.GetRequiredService<IConfiguration>(), Wati(sp)), sp.GetRequiredService<IPublicBaseUrl>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IReadinessCheck, ObjectStoreReadiness>();
     }
+
+    private static WatiOptions Wati(IServiceProvider sp) => sp.GetRequiredService<IOptions<WatiOptions>>().Value;
+
+    private static byte[] ResolveFilesKey(IConfiguration configuration, WatiOptions wati) =>
+        configuration["Wati:Storage:SigningKey"] is { Length: > 0 } configured
+            ? DataKeys.FromConfigured(configured)
+            : DataKeys.LoadOrCreate(wati.DataPath(), "files-signing.key");
 
     private static OptionsBuilder<T> AddWatiOptions<T>(this IServiceCollection services, string section) where T : class =>
         services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
@@ -82,4 +95,12 @@ internal sealed class TableStoreReadiness(ITableStore store) : IReadinessCheck
         await store.GetAsync("users", "readiness", "probe", ct);
         return null;
     }
+}
+
+internal sealed class ObjectStoreReadiness(IObjectStore store) : IReadinessCheck
+{
+    public string Name => "objects";
+
+    public async Task<string?> CheckAsync(CancellationToken ct) =>
+        await store.IsReadyAsync(ct) ? null : "the object store cannot be written";
 }

@@ -12,6 +12,7 @@ public static class RouteTable
         .. Auth.AuthRoutes.All,
         .. Users.UserRoutes.All,
         .. Credits.CreditRoutes.All,
+        .. Storage.FileRoutes.All,
     ];
 
     public static RouteDef Get(string name) =>

@@ -1,0 +1,114 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Wati.Envelope;
+using Wati.Platform.Http;
+
+namespace Wati.Platform.Uploads;
+
+/// <summary>An accepted image upload: its bytes and what its header says.</summary>
+public sealed record Upload(string Field, byte[] Bytes, ImageInfo Info);
+
+/// <summary>
+/// A multipart form with the platform's upload rules: images recognised by their bytes (415), sized
+/// (413) and pixel-counted from the header before anything decodes them (400); absent files are
+/// MISSING_FILES; fields parse to typed values or VALIDATION_ERROR.
+/// </summary>
+public sealed class UploadForm
+{
+    private readonly IFormCollection _form;
+    private readonly UploadOptions _options;
+
+    private UploadForm(IFormCollection form, UploadOptions options)
+    {
+        _form = form;
+        _options = options;
+    }
+
+    public static async Task<UploadForm> ReadAsync(RequestContext rc)
+    {
+        var options = rc.Service<IOptions<UploadOptions>>().Value;
+        if (!rc.Request.HasFormContentType || !(rc.Request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            throw new ApiException(ErrorCode.UnsupportedMediaType, "expected multipart/form-data");
+
+        var form = await rc.Request.ReadFormAsync(new FormOptions
+        {
+            // Room for a few files at the per-file limit; each file is then checked on its own.
+            MultipartBodyLengthLimit = options.MaxBytes * 4 + 1024 * 1024,
+            ValueLengthLimit = 16 * 1024,
+            ValueCountLimit = 64,
+        }, rc.Cancellation);
+        return new UploadForm(form, options);
+    }
+
+    /// <summary>All required images, or MISSING_FILES naming every absent one.</summary>
+    public async Task<IReadOnlyDictionary<string, Upload>> ImagesAsync(CancellationToken ct, params string[] fields)
+    {
+        var missing = fields.Where(f => _form.Files.GetFile(f) is not { Length: > 0 }).ToArray();
+        if (missing.Length > 0)
+            throw new ApiException(ErrorCode.MissingFiles, $"missing file(s): {string.Join(", ", missing)}", new { fields = missing });
+
+        var uploads = new Dictionary<string, Upload>(StringComparer.Ordinal);
+        foreach (var field in fields) uploads[field] = await ReadImageAsync(_form.Files.GetFile(field)!, ct);
+        return uploads;
+    }
+
+    public async Task<Upload?> OptionalImageAsync(string field, CancellationToken ct) =>
+        _form.Files.GetFile(field) is { Length: > 0 } file ? await ReadImageAsync(file, ct) : null;
+
+    public string? String(string name, int maxLength = 1000)
+    {
+        var value = _form[name].ToString().Trim();
+        if (value.Length == 0) return null;
+        return value.Length <= maxLength
+            ? value
+            : throw ApiException.Validation($"{name} is at most {maxLength} characters", new { field = name });
+    }
+
+    public int Int(string name, int fallback, int min, int max)
+    {
+        var raw = String(name, 32);
+        if (raw is null) return fallback;
+        if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            throw ApiException.Validation($"{name} must be a whole number from {min} to {max}", new { field = name, value = raw });
+        return value;
+    }
+
+    public double Double(string name, double fallback, double min, double max)
+    {
+        var raw = String(name, 32);
+        if (raw is null) return fallback;
+        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) ||
+            value < min || value > max)
+            throw ApiException.Validation($"{name} must be a number from {min} to {max}", new { field = name, value = raw });
+        return value;
+    }
+
+    /// <summary>One of <paramref name="allowed"/> (case-insensitive), answered in its canonical spelling.</summary>
+    public string OneOf(string name, string? fallback, IReadOnlyList<string> allowed)
+    {
+        var raw = String(name, 64) ?? fallback ??
+                  throw ApiException.Validation($"{name} is required", new { field = name, allowed });
+        return allowed.FirstOrDefault(a => a.Equals(raw, StringComparison.OrdinalIgnoreCase)) ??
+               throw ApiException.Validation($"{name} must be one of: {string.Join(", ", allowed)}", new { field = name, value = raw, allowed });
+    }
+
+    private async Task<Upload> ReadImageAsync(IFormFile file, CancellationToken ct)
+    {
+        if (file.Length > _options.MaxBytes)
+            throw new ApiException(ErrorCode.PayloadTooLarge, $"{file.Name} is over {_options.MaxBytes} bytes",
+                new { field = file.Name, bytes = file.Length, max_bytes = _options.MaxBytes });
+
+        var bytes = new byte[file.Length];
+        await using (var stream = file.OpenReadStream()) await stream.ReadExactlyAsync(bytes, ct);
+
+        var info = ImageProbe.TryProbe(bytes) ??
+                   throw new ApiException(ErrorCode.UnsupportedMediaType, $"{file.Name} is not a JPEG, PNG or WebP image",
+                       new { field = file.Name });
+        if (info.Pixels > _options.MaxPixels)
+            throw ApiException.Validation($"{file.Name} is {info.Width}x{info.Height}; at most {_options.MaxPixels} pixels are accepted",
+                new { field = file.Name, width = info.Width, height = info.Height, max_pixels = _options.MaxPixels });
+        return new Upload(file.Name, bytes, info);
+    }
+}

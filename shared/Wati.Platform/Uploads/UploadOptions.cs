@@ -1,0 +1,14 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Wati.Platform.Uploads;
+
+public sealed class UploadOptions
+{
+    public const string Section = "Wati:Uploads";
+
+    /// <summary>Largest accepted file, in bytes (413 above).</summary>
+    [Range(1024, 512L * 1024 * 1024)] public long MaxBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Largest accepted image, in pixels, read from the header before any decode (400 above).</summary>
+    [Range(1, 1_000_000_000)] public long MaxPixels { get; set; } = 40_000_000;
+}
