@@ -47,8 +47,9 @@ public static class ImageProbe
 
             if (IsStartOfFrame(marker))
             {
-                // SOFn payload: precision (1), height (2), width (2), ...
-                if (length < 7 || pos + 7 > data.Length) return null;
+                // SOFn payload: precision (1), height (2), width (2), components... A frame header cut
+                // short means a truncated file, even if the size fields made it.
+                if (length < 8 || pos + length > data.Length) return null;
                 int height = BinaryPrimitives.ReadUInt16BigEndian(data[(pos + 3)..]);
                 int width = BinaryPrimitives.ReadUInt16BigEndian(data[(pos + 5)..]);
                 return new ImageInfo(ImageFormat.Jpeg, width, height);
