@@ -16,6 +16,9 @@ apt_install() {
   $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
+if ! have_lib libsqlite3.so.0; then
+  apt_install libsqlite3-0 || echo "prereqs: libsqlite3 is missing: apt-get install -y libsqlite3-0" >&2
+fi
 if ! have_lib libvips.so.42; then
   apt_install libvips42 || echo "prereqs: libvips is missing; the server starts, but image jobs fail until 'apt-get install -y libvips42'" >&2
 fi

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Wati.Platform.Http;
+using Wati.Platform.Jobs;
 
 namespace Wati.Server;
 
@@ -24,7 +25,9 @@ public static class ServerHost
         return web;
     }
 
-    public static IServiceCollection AddWatiServerHost(this IServiceCollection services) => services;
+    /// <summary>The queue consumers run in this process; in Azure, queue-triggered functions do this.</summary>
+    public static IServiceCollection AddWatiServerHost(this IServiceCollection services) =>
+        services.AddHostedService<JobQueueWorker>();
 
     public static WebApplication UseWatiErrorEnvelope(this WebApplication app)
     {

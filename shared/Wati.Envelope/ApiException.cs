@@ -14,6 +14,9 @@ public class ApiException(ErrorCode code, string message, object? details = null
     /// <summary>Seconds a client should wait before retrying (429), written as <c>Retry-After</c>.</summary>
     public int? RetryAfterSeconds { get; init; }
 
+    /// <summary>Extra response headers for this error (e.g. the price of the call it is about).</summary>
+    public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public static ApiException Validation(string message, object? details = null) =>
         new(ErrorCode.ValidationError, message, details);
 

@@ -9,6 +9,10 @@ using Wati.Platform.Data.Sqlite;
 using Wati.Platform.Health;
 using Wati.Platform.Http;
 using Wati.Platform.Storage;
+using Wati.Platform.Jobs;
+using Wati.Platform.Jobs.Queue;
+using Wati.Platform.Models;
+using Wati.Platform.Models.Local;
 using Wati.Platform.Uploads;
 using Wati.Platform.Users;
 
@@ -24,6 +28,9 @@ public static class PlatformServices
         services.AddWatiOptions<AuthOptions>(AuthOptions.Section);
         services.AddWatiOptions<CreditsOptions>(CreditsOptions.Section);
         services.AddWatiOptions<UploadOptions>(UploadOptions.Section);
+        services.AddWatiOptions<JobsOptions>(JobsOptions.Section);
+        services.AddWatiOptions<ModelsOptions>(ModelsOptions.Section);
+        services.AddWatiOptions<QueueOptions>(QueueOptions.Section);
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IIdGenerator, RandomIdGenerator>();
@@ -43,6 +50,11 @@ public static class PlatformServices
         services.AddSingleton<UsersService>();
         services.AddHostedService<AdminBootstrap>();
 
+        services.AddSingleton<ModelPipeline>();
+        services.AddSingleton<JobNotifier>();
+        services.AddSingleton<JobsService>();
+        services.AddSingleton<JobProcessor>();
+
         services.AddSingleton<ErrorTranslator>();
         services.AddSingleton<HttpPipeline>();
         return services;
@@ -61,6 +73,15 @@ public static class PlatformServices
             ResolveFilesKey(sp.GetRequiredService<IConfiguration>(), Wati(sp)), sp.GetRequiredService<IPublicBaseUrl>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IReadinessCheck, ObjectStoreReadiness>();
+        services.AddSingleton<IJobQueue>(sp => new SqliteJobQueue(Wati(sp).DataPath("queue.db"),
+            sp.GetRequiredService<IOptions<QueueOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IReadinessCheck, QueueReadiness>();
+
+        var provider = configuration[$"{ModelsOptions.Section}:Provider"] ?? "local";
+        if (!provider.Equals("local", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"Wati:Models:Provider '{provider}' is not available in this build; use 'local'.");
+        services.AddSingleton<IModelProvider>(_ => new LocalModelProvider());
+        services.AddSingleton<IReadinessCheck, ModelReadiness>();
     }
 
     private static WatiOptions Wati(IServiceProvider sp) => sp.GetRequiredService<IOptions<WatiOptions>>().Value;
@@ -103,4 +124,18 @@ internal sealed class ObjectStoreReadiness(IObjectStore store) : IReadinessCheck
 
     public async Task<string?> CheckAsync(CancellationToken ct) =>
         await store.IsReadyAsync(ct) ? null : "the object store cannot be written";
+}
+
+internal sealed class QueueReadiness(IJobQueue queue) : IReadinessCheck
+{
+    public string Name => "queue";
+
+    public async Task<string?> CheckAsync(CancellationToken ct) => await queue.IsReadyAsync(ct) ? null : "the job queue is not reachable";
+}
+
+internal sealed class ModelReadiness(IModelProvider provider) : IReadinessCheck
+{
+    public string Name => "models";
+
+    public Task<string?> CheckAsync(CancellationToken ct) => provider.CheckAsync(ct);
 }

@@ -43,7 +43,7 @@ public static class CreditRoutes
             .OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => new PriceDto(p.Key, p.Value, p.Key == "iclight" ? "image" : "call"))
             .ToList();
-        return Task.FromResult(rc.Ok(new ItemList<PriceDto>(prices)));
+        return Task.FromResult<IResult>(rc.Ok(new ItemList<PriceDto>(prices)));
     }
 
     private static async Task<IResult> Grant(RequestContext rc)

@@ -137,7 +137,9 @@ public sealed class CreditsService(ITableStore store, IIdGenerator ids, TimeProv
                 await store.ExecuteBatchAsync(Table, ops, ct);
                 return result;
             }
-            catch (TableStoreException e) when ((e.IsPreconditionFailed || e.IsConflict) && attempt < MaxAttempts)
+            // 412: someone changed the account; re-plan. 409: an insert collided; re-planning sees the
+            // other writer's marker, and a collision that persists belongs to the caller's extra rows.
+            catch (TableStoreException e) when ((e.IsPreconditionFailed && attempt < MaxAttempts) || (e.IsConflict && attempt < 3))
             {
                 await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
             }

@@ -16,7 +16,7 @@ public static class HealthRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("Healthz", "GET", "healthz", RouteAuth.None, rc => Task.FromResult(rc.Ok(new { status = "ok" }))),
+        new("Healthz", "GET", "healthz", RouteAuth.None, rc => Task.FromResult<IResult>(rc.Ok(new { status = "ok" }))),
         new("Readyz", "GET", "readyz", RouteAuth.None, Ready),
     ];
 

@@ -5,7 +5,13 @@ using Wati.Envelope;
 namespace Wati.Platform.Http;
 
 /// <summary>Writes an envelope with the platform's JSON rules, in either host.</summary>
-public sealed class EnvelopeResult<T>(Envelope<T> body, int status) : IResult, IStatusCodeHttpResult
+public interface IEnvelopeResult : IResult
+{
+    /// <summary>Extra response headers (Location, Retry-After, X-Credits-Charged...).</summary>
+    Dictionary<string, string> Headers { get; }
+}
+
+public sealed class EnvelopeResult<T>(Envelope<T> body, int status) : IEnvelopeResult, IStatusCodeHttpResult
 {
     public Envelope<T> Body { get; } = body;
     public int StatusCode { get; } = status;

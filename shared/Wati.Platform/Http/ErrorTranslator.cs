@@ -23,6 +23,8 @@ public sealed class ErrorTranslator(ILogger<ErrorTranslator> logger)
         var result = new EnvelopeResult<object>(Envelope.Envelope.Fail(requestId, code, message, details), status);
         if (retryAfter is { } seconds) result.Headers["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture);
         if (status == StatusCodes.Status401Unauthorized) result.Headers["WWW-Authenticate"] = "Bearer";
+        if (exception is ApiException { Headers.Count: > 0 } withHeaders)
+            foreach (var (name, value) in withHeaders.Headers) result.Headers[name] = value;
         return result;
     }
 

@@ -20,17 +20,17 @@ public sealed class RequestContext(HttpRequest request, RouteArgs args, string r
 
     public T Service<T>() where T : notnull => Request.HttpContext.RequestServices.GetRequiredService<T>();
 
-    public IResult Ok<T>(T data, IDictionary<string, object?>? meta = null, int status = StatusCodes.Status200OK) =>
+    public IEnvelopeResult Ok<T>(T data, IDictionary<string, object?>? meta = null, int status = StatusCodes.Status200OK) =>
         new EnvelopeResult<T>(Envelope.Envelope.Ok(RequestId, data, meta), status);
 
-    public IResult Created<T>(T data, string? location = null, IDictionary<string, object?>? meta = null)
+    public IEnvelopeResult Created<T>(T data, string? location = null, IDictionary<string, object?>? meta = null)
     {
         var result = new EnvelopeResult<T>(Envelope.Envelope.Ok(RequestId, data, meta), StatusCodes.Status201Created);
         if (location is not null) result.Headers["Location"] = location;
         return result;
     }
 
-    public IResult List<T>(IReadOnlyList<T> items, Pagination pagination, IDictionary<string, object?>? meta = null) =>
+    public IEnvelopeResult List<T>(IReadOnlyList<T> items, Pagination pagination, IDictionary<string, object?>? meta = null) =>
         new EnvelopeResult<ItemList<T>>(Envelope.Envelope.Ok(RequestId, new ItemList<T>(items), meta, pagination), 200);
 
     /// <summary>Absolute URL of a path on this host (<c>/v1/jobs/x</c>).</summary>

@@ -12,6 +12,7 @@ public static class RouteTable
         .. Auth.AuthRoutes.All,
         .. Users.UserRoutes.All,
         .. Credits.CreditRoutes.All,
+        .. Jobs.JobRoutes.All,
         .. Storage.FileRoutes.All,
     ];
 

@@ -33,6 +33,7 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
 
     public SqliteTableStore(string databasePath)
     {
+        SqliteNative.EnsureInitialized();
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         var fullPath = Path.GetFullPath(databasePath);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);

@@ -28,6 +28,7 @@ public sealed partial class SqliteJobQueue : IJobQueue, IDisposable
 
     public SqliteJobQueue(string databasePath, QueueOptions options, TimeProvider time)
     {
+        Data.Sqlite.SqliteNative.EnsureInitialized();
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
