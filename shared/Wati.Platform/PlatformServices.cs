@@ -41,6 +41,7 @@ public static class PlatformServices
         services.AddSingleton<Authenticator>();
         services.AddSingleton<CreditsService>();
         services.AddSingleton<UsersService>();
+        services.AddSingleton<Manifest.CatalogService>();
         services.AddHostedService<AdminBootstrap>();
 
         services.AddSingleton<ErrorTranslator>();

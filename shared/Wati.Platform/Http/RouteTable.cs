@@ -13,6 +13,7 @@ public static class RouteTable
         .. Users.UserRoutes.All,
         .. Credits.CreditRoutes.All,
         .. Storage.FileRoutes.All,
+        .. Manifest.ManifestRoutes.All,
     ];
 
     public static RouteDef Get(string name) =>
