@@ -48,6 +48,7 @@ public static class PlatformServices
         services.AddSingleton<Authenticator>();
         services.AddSingleton<CreditsService>();
         services.AddSingleton<UsersService>();
+        services.AddSingleton<Manifest.CatalogService>();
         services.AddHostedService<AdminBootstrap>();
 
         services.AddSingleton<ModelPipeline>();

@@ -14,6 +14,7 @@ public static class RouteTable
         .. Credits.CreditRoutes.All,
         .. Jobs.JobRoutes.All,
         .. Storage.FileRoutes.All,
+        .. Manifest.ManifestRoutes.All,
     ];
 
     public static RouteDef Get(string name) =>

@@ -57,6 +57,21 @@ public sealed class UploadForm
     public async Task<Upload?> OptionalImageAsync(string field, CancellationToken ct) =>
         _form.Files.GetFile(field) is { Length: > 0 } file ? await ReadImageAsync(file, ct) : null;
 
+    /// <summary>
+    /// Every image sent under <paramref name="field"/>, in order; none is fine. Empty parts are what a
+    /// browser sends for an unused file input, so they count as absent.
+    /// </summary>
+    public async Task<IReadOnlyList<Upload>> ImageListAsync(string field, int max, CancellationToken ct)
+    {
+        var files = _form.Files.GetFiles(field).Where(f => f.Length > 0).ToList();
+        if (files.Count > max)
+            throw ApiException.Validation($"at most {max} files in {field}", new { field, count = files.Count, max });
+
+        var uploads = new List<Upload>(files.Count);
+        foreach (var file in files) uploads.Add(await ReadImageAsync(file, ct));
+        return uploads;
+    }
+
     public string? String(string name, int maxLength = 1000)
     {
         var value = _form[name].ToString().Trim();
