@@ -61,7 +61,8 @@ public static class ServerHost
                 app.MapMethods("/" + group.Key, others, ctx => pipeline.NoRoute(ctx, pathExists: true).ExecuteAsync(ctx));
         }
 
-        app.MapFallback(ctx => pipeline.NoRoute(ctx, pathExists: false).ExecuteAsync(ctx));
+        // The default fallback pattern skips paths that look like files ("/x.db"); every path gets the envelope.
+        app.MapFallback("{**path}", ctx => pipeline.NoRoute(ctx, pathExists: false).ExecuteAsync(ctx));
         return app;
     }
 }

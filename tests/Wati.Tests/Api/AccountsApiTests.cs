@@ -179,6 +179,7 @@ public sealed class AccountsApiTests(AccountsApiTests.App app) : IClassFixture<A
     {
         (await _api.GetAsync("/v1/nothing-here")).Expect(404, "NOT_FOUND");
         (await _api.GetAsync("/")).Expect(404, "NOT_FOUND");
+        (await _api.GetAsync("/favicon.ico")).Expect(404, "NOT_FOUND");
         (await _api.SendAsync(HttpMethod.Put, "/v1/auth/login")).Expect(405, "METHOD_NOT_ALLOWED");
         (await _api.DeleteAsync("/v1/credits")).Expect(405, "METHOD_NOT_ALLOWED");
         var big = new string('x', 70_000);
