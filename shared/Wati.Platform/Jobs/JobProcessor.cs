@@ -59,8 +59,12 @@ public sealed class JobProcessor(
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            if (!lastDelivery && ModelPipeline.IsTransient(e)) throw;
-            if (!lastDelivery && e is not ModelException) throw;
+            if (!lastDelivery && (ModelPipeline.IsTransient(e) || e is not ModelException))
+            {
+                // The redelivery must be able to claim the job at once, not wait out our lease.
+                await ReleaseLeaseAsync(job);
+                throw;
+            }
             logger.LogWarning(e, "Job {JobId} failed for good", job.Id);
             await FailAsync(job, 500, e is ModelException ? "the model failed: " + e.Message : "the job failed; credits were refunded", ct);
         }
@@ -154,6 +158,20 @@ public sealed class JobProcessor(
             State = JobStates.Failed, Refunded = true, ErrorCode = "PROCESSING_ERROR", ErrorMessage = message,
             ErrorStatus = status, FinishedAt = time.GetUtcNow(), LeaseUntil = null,
         }, token), ct);
+
+    /// <summary>Gives up our claim on a job that stays unfinished; best effort, as the lease runs out anyway.</summary>
+    private async Task ReleaseLeaseAsync(JobRecord claimed)
+    {
+        try
+        {
+            var ops = await NextIfStillOursAsync(claimed, current => current with { LeaseUntil = time.GetUtcNow() }, CancellationToken.None);
+            if (ops is not null) await store.ExecuteBatchAsync(Table, ops, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not release the lease on job {JobId}", claimed.Id);
+        }
+    }
 
     /// <summary>The job row's next state, guarded by its ETag, if our claim still holds it.</summary>
     private async Task<IReadOnlyList<TableOperation>?> NextIfStillOursAsync(JobRecord claimed, Func<JobRecord, JobRecord> next,

@@ -1,0 +1,453 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Wati.Platform.Credits;
+using Wati.Platform.Data;
+using Wati.Platform.Jobs;
+using Wati.Platform.Jobs.Queue;
+using Wati.Platform.Models;
+using Wati.Platform.Storage;
+using Wati.Tests.Support;
+
+namespace Wati.Tests.Jobs;
+
+/// <summary>
+/// Job processing against the real host (SQLite tables and queue, file store) with a scripted model
+/// provider. The queue worker is not started: each test receives the message itself and drives
+/// <see cref="JobProcessor.ProcessAsync"/>, so it decides which delivery is the last one.
+/// </summary>
+public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
+{
+    public sealed class App() : WatiAppFactory(new Dictionary<string, string?>
+    {
+        ["Wati:Models:MaxRetries"] = "0",
+        ["Wati:Models:RetryBaseDelayMs"] = "1",
+    })
+    {
+        public FakeModelProvider Model { get; } = new();
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(s =>
+            {
+                s.RemoveAll<IModelProvider>();
+                s.AddSingleton<IModelProvider>(Model);
+                // Only the queue worker: AdminBootstrap must still run.
+                foreach (var worker in s.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(JobQueueWorker)).ToList())
+                    s.Remove(worker);
+            });
+        }
+    }
+
+    private const long StartBalance = 10; // the factory's signup bonus
+    private const long GfpganPrice = 1;
+
+    private readonly App _app;
+    private readonly ApiClient _api;
+    private readonly FakeModelProvider _model;
+    private readonly JobProcessor _processor;
+    private readonly IJobQueue _queue;
+    private readonly ITableStore _store;
+    private readonly IObjectStore _objects;
+    private readonly CreditsService _credits;
+    private readonly JobsService _jobs;
+
+    public JobProcessingTests(App app)
+    {
+        _app = app;
+        _api = app.Api();
+        _model = app.Model;
+        _model.Reset();
+        _processor = app.Services.GetRequiredService<JobProcessor>();
+        _queue = app.Services.GetRequiredService<IJobQueue>();
+        _store = app.Services.GetRequiredService<ITableStore>();
+        _objects = app.Services.GetRequiredService<IObjectStore>();
+        _credits = app.Services.GetRequiredService<CreditsService>();
+        _jobs = app.Services.GetRequiredService<JobsService>();
+    }
+
+    // ---- 1. success -------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task SuccessStoresOutputsAndSettlesTheChargeOnce()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: GfpganPrice);
+        Assert.Equal(JobStates.Queued, (await GetJobAsync(user, jobId)).GetProperty("state").GetString());
+
+        _model.Next(FakeModelProvider.Succeed(width: 6, height: 4));
+        var lease = await ReceiveAsync(jobId);
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.True(await _queue.CompleteAsync(lease));
+
+        Assert.Equal(1, _model.Calls);
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Succeeded, job.State);
+        Assert.False(job.Refunded);
+        Assert.Null(job.LeaseUntil);
+        Assert.NotNull(job.FinishedAt);
+        Assert.Equal(1, job.Attempts);
+        var output = Assert.Single(job.Outputs);
+        Assert.Equal((6, 4, "image/png"), (output.Width, output.Height, output.ContentType));
+        Assert.Equal(FakeModelProvider.OutputBytes(), await ReadObjectAsync(output.Key));
+
+        var view = await GetJobAsync(user, jobId);
+        Assert.Equal("succeeded", view.GetProperty("state").GetString());
+        Assert.Equal(output.Key, view.GetProperty("key").GetString());
+        Assert.False(view.TryGetProperty("error", out _));
+
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
+    }
+
+    // ---- 2. input error ---------------------------------------------------------------------------
+
+    [Fact]
+    public async Task InputErrorFailsAtOnceAndRefundsExactlyOnce()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+
+        _model.Next(FakeModelProvider.RejectInput("bad"));
+        var lease = await ReceiveAsync(jobId);
+        // Not the last delivery, yet the input error is final: no throw, no retry.
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.True(await _queue.CompleteAsync(lease));
+        Assert.Equal(1, _model.Calls);
+
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Failed, job.State);
+        Assert.True(job.Refunded);
+        Assert.Equal(400, job.ErrorStatus);
+        Assert.Empty(job.Outputs);
+
+        var view = await GetJobAsync(user, jobId);
+        Assert.Equal("failed", view.GetProperty("state").GetString());
+        var error = view.GetProperty("error");
+        Assert.Equal("PROCESSING_ERROR", error.GetProperty("code").GetString());
+        Assert.Contains("bad", error.GetProperty("message").GetString());
+        Assert.Equal("0", view.GetProperty("credits_charged").ToString());
+
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+
+        // A redelivery of the failed job's message refunds nothing more.
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: true, CancellationToken.None));
+        Assert.Equal(1, _model.Calls);
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+    }
+
+    // ---- 3. transient failure ---------------------------------------------------------------------
+
+    [Fact]
+    public async Task TransientFailureThrowsForRetryThenFailsAndRefundsOnceOnTheLastDelivery()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+
+        _model.Next(FakeModelProvider.Transient("busy"), FakeModelProvider.Transient("still busy"));
+        var first = await ReceiveAsync(jobId);
+        Assert.Equal(1, first.DeliveryCount);
+        var thrown = await Assert.ThrowsAsync<ModelException>(() => _processor.ProcessAsync(first.Message, lastDelivery: false, CancellationToken.None));
+        Assert.True(thrown.IsTransient);
+        Assert.True(await _queue.AbandonAsync(first));
+
+        // Still refundable: charged, held, not finished, nothing refunded.
+        var held = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.False(JobStates.IsFinished(held.State));
+        Assert.False(held.Refunded);
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: GfpganPrice);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
+
+        var second = await ReceiveAsync(jobId);
+        Assert.Equal(2, second.DeliveryCount);
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(second.Message, lastDelivery: true, CancellationToken.None));
+        Assert.True(await _queue.CompleteAsync(second));
+        Assert.Equal(2, _model.Calls);
+
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Failed, job.State);
+        Assert.True(job.Refunded);
+        Assert.Equal(500, job.ErrorStatus);
+        Assert.Equal(2, job.Attempts);
+        Assert.Contains("still busy", (await GetJobAsync(user, jobId)).GetProperty("error").GetProperty("message").GetString());
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+    }
+
+    [Fact]
+    public async Task TransientFailureThenSuccessChargesOnce()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+
+        _model.Next(FakeModelProvider.Transient(), FakeModelProvider.Succeed());
+        var first = await ReceiveAsync(jobId);
+        await Assert.ThrowsAsync<ModelException>(() => _processor.ProcessAsync(first.Message, lastDelivery: false, CancellationToken.None));
+        Assert.True(await _queue.AbandonAsync(first));
+
+        var second = await ReceiveAsync(jobId);
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(second.Message, lastDelivery: false, CancellationToken.None));
+        Assert.True(await _queue.CompleteAsync(second));
+
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Succeeded, job.State);
+        Assert.NotNull(await ReadObjectAsync(Assert.Single(job.Outputs).Key));
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
+    }
+
+    // ---- 4. redelivery of a finished job ----------------------------------------------------------
+
+    [Fact]
+    public async Task RedeliveringASucceededJobsMessageChangesNothing()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+
+        _model.Next(FakeModelProvider.Succeed(seed: 1), FakeModelProvider.Succeed(seed: 2));
+        var lease = await ReceiveAsync(jobId);
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        var before = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        var key = Assert.Single(before.Outputs).Key;
+
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: true, CancellationToken.None));
+        Assert.True(await _queue.CompleteAsync(lease));
+
+        Assert.Equal(1, _model.Calls);
+        var after = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(before.ETag, after.ETag);
+        Assert.Equal(JobStates.Succeeded, after.State);
+        Assert.Equal(FakeModelProvider.OutputBytes(seed: 1), await ReadObjectAsync(key));
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
+    }
+
+    // ---- 5. crash recovery ------------------------------------------------------------------------
+
+    [Fact]
+    public async Task AJobWhoseWorkerDiedIsTakenOverOnceTheLeasePassesAndFinishesOnce()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+        var lease = await ReceiveAsync(jobId);
+
+        // The first worker claims the job, then "dies" mid-call.
+        var gate = new FakeModelProvider.Gate();
+        _model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed()), FakeModelProvider.Succeed(seed: 3));
+        using var death = new CancellationTokenSource();
+        var dying = _processor.ProcessAsync(lease.Message, lastDelivery: false, death.Token);
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await death.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dying);
+
+        var running = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Running, running.State);
+        Assert.True(running.LeaseUntil > DateTimeOffset.UtcNow);
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: GfpganPrice);
+
+        // While its lease runs, a redelivery leaves the job alone.
+        Assert.Equal(ProcessOutcome.RetryLater, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(1, _model.Calls);
+
+        await ExpireLeaseAsync(userId, jobId);
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: true, CancellationToken.None));
+        Assert.True(await _queue.CompleteAsync(lease));
+
+        Assert.Equal(2, _model.Calls);
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Succeeded, job.State);
+        Assert.Equal(2, job.Attempts);
+        Assert.Equal(running.StartedAt, job.StartedAt);
+        Assert.Equal(FakeModelProvider.OutputBytes(seed: 3), await ReadObjectAsync(Assert.Single(job.Outputs).Key));
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
+    }
+
+    [Fact]
+    public async Task AWorkerThatLostItsLeaseCannotFinishTheJobAgain()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+        var lease = await ReceiveAsync(jobId);
+
+        // Worker A stalls past its lease; worker B takes the job over and fails it for good.
+        var gate = new FakeModelProvider.Gate();
+        _model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed(seed: 4)), FakeModelProvider.RejectInput("rejected by B"));
+        var slow = _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None);
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await ExpireLeaseAsync(userId, jobId);
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+
+        // A wakes up with a result: it must neither settle nor keep its output.
+        gate.Release();
+        Assert.Equal(ProcessOutcome.Done, await slow.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await _queue.CompleteAsync(lease));
+
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Failed, job.State);
+        Assert.True(job.Refunded);
+        Assert.Empty(job.Outputs);
+        var strayKey = JobSpecs.OutputKey(job.Model, job.Params, jobId, 0, "png");
+        Assert.Null(await ReadObjectAsync(strayKey));
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+    }
+
+    // ---- 6. never charged -------------------------------------------------------------------------
+
+    [Fact]
+    public async Task AMessageWithoutAJobIsDoneWithoutSideEffects()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+
+        // No lookup row at all.
+        Assert.Equal(ProcessOutcome.Done,
+            await _processor.ProcessAsync(new JobMessage("job_neverexisted00", ModelNames.Gfpgan), lastDelivery: false, CancellationToken.None));
+
+        // A lookup row whose charge never happened: dropped once the charge cannot still be on its way.
+        var stale = "job_stale" + Guid.NewGuid().ToString("N");
+        await _store.InsertAsync(JobsService.LookupTable, new TableEntity(stale, JobsService.LookupRow)
+            .With("user_id", userId).With("created_at", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5)));
+        Assert.Equal(ProcessOutcome.Done,
+            await _processor.ProcessAsync(new JobMessage(stale, ModelNames.Gfpgan), lastDelivery: true, CancellationToken.None));
+
+        // One just written may still be followed by its charge: look again later.
+        var fresh = "job_fresh" + Guid.NewGuid().ToString("N");
+        await _store.InsertAsync(JobsService.LookupTable, new TableEntity(fresh, JobsService.LookupRow)
+            .With("user_id", userId).With("created_at", DateTimeOffset.UtcNow));
+        Assert.Equal(ProcessOutcome.RetryLater,
+            await _processor.ProcessAsync(new JobMessage(fresh, ModelNames.Gfpgan), lastDelivery: false, CancellationToken.None));
+
+        Assert.Equal(0, _model.Calls);
+        Assert.Null(await _jobs.FindAsync(userId, stale, CancellationToken.None));
+        Assert.Null(await _jobs.FindAsync(userId, fresh, CancellationToken.None));
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        var ledger = await LedgerAsync(user);
+        Assert.Equal("grant", Assert.Single(ledger).GetProperty("kind").GetString());
+    }
+
+    // ---- 7. cancel while queued -------------------------------------------------------------------
+
+    [Fact]
+    public async Task CancelingAQueuedJobRefundsAndItsMessageThenDoesNothing()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+        var inputs = (await _jobs.GetAsync(userId, jobId, CancellationToken.None)).Inputs.Values.ToList();
+        Assert.NotEmpty(inputs);
+
+        var canceled = (await user.DeleteAsync($"/v1/jobs/{jobId}")).Expect(200);
+        Assert.Equal("canceled", canceled.Data.GetProperty("state").GetString());
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+        foreach (var key in inputs) Assert.Null(await ReadObjectAsync(key));
+
+        var lease = await ReceiveAsync(jobId);
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.True(await _queue.CompleteAsync(lease));
+
+        Assert.Equal(0, _model.Calls);
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal(JobStates.Canceled, job.State);
+        Assert.Empty(job.Outputs);
+        Assert.Equal(0, job.Attempts);
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+
+        // Deleting again is harmless and refunds nothing more.
+        (await user.DeleteAsync($"/v1/jobs/{jobId}")).Expect(200);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    private static async Task<string> SubmitGfpganAsync(ApiClient user)
+    {
+        using var form = new MultipartFormDataContent();
+        var image = new ByteArrayContent(TinyImages.Png(4, 4));
+        image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(image, "image", "face.png");
+        form.Add(new StringContent("2"), "scale");
+        var r = (await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", form, m => m.Headers.Add("Prefer", "respond-async"))).Expect(202);
+        Assert.Equal("queued", r.Data.GetProperty("state").GetString());
+        return r.Data.GetProperty("job_id").GetString()!;
+    }
+
+    /// <summary>
+    /// Leases the job's message. Tests run one at a time per class, so any other message is a leftover of
+    /// an earlier test and is removed.
+    /// </summary>
+    private async Task<QueueLease> ReceiveAsync(string jobId, string model = ModelNames.Gfpgan)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            var lease = await _queue.ReceiveAsync(JobSpecs.QueueOf(model), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(2));
+            Assert.NotNull(lease);
+            if (lease.Message.JobId == jobId) return lease;
+            await _queue.CompleteAsync(lease);
+        }
+        throw new InvalidOperationException($"no message for {jobId}");
+    }
+
+    /// <summary>Moves the running job's lease into the past, as if the time it was granted for had gone by.</summary>
+    private async Task ExpireLeaseAsync(string userId, string jobId)
+    {
+        var row = await _store.GetAsync(JobsService.UsersTable, userId, JobRecord.RowKey(jobId));
+        Assert.NotNull(row);
+        Assert.Equal(JobStates.Running, row.GetString("state"));
+        await _store.MergeAsync(JobsService.UsersTable, new TableEntity(userId, JobRecord.RowKey(jobId))
+            .With("lease_until", DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1)), row.ETag ?? "*");
+    }
+
+    private async Task<byte[]?> ReadObjectAsync(string key)
+    {
+        await using var stored = await _objects.GetAsync(key);
+        if (stored is null) return null;
+        using var buffer = new MemoryStream();
+        await stored.Content.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    private static async Task<JsonElement> GetJobAsync(ApiClient user, string jobId) =>
+        (await user.GetAsync($"/v1/jobs/{jobId}")).Expect(200).Data;
+
+    private static async Task<List<JsonElement>> LedgerAsync(ApiClient user)
+    {
+        var r = (await user.GetAsync("/v1/credits/ledger?page_size=100")).Expect(200);
+        return r.Data.GetProperty("items").EnumerateArray().ToList();
+    }
+
+    private static long Long(JsonElement e) => e.ValueKind == JsonValueKind.String ? long.Parse(e.GetString()!) : e.GetInt64();
+
+    /// <summary>Balance and reserved through the API and the service, and the ledger summing to the balance.</summary>
+    private async Task AssertMoneyAsync(ApiClient user, string userId, long balance, long reserved)
+    {
+        var api = (await user.GetAsync("/v1/credits")).Expect(200).Data;
+        Assert.Equal((balance, reserved), (Long(api.GetProperty("balance")), Long(api.GetProperty("reserved"))));
+        Assert.Equal(new CreditBalance(balance, reserved), await _credits.GetBalanceAsync(userId, CancellationToken.None));
+        var ledger = await LedgerAsync(user);
+        Assert.Equal(balance, ledger.Sum(e => Long(e.GetProperty("amount"))));
+        Assert.Equal(balance, Long(ledger[0].GetProperty("balance_after")));
+    }
+
+    private static async Task AssertLedgerForJobAsync(ApiClient user, string jobId, int charges, int refunds)
+    {
+        var entries = (await LedgerAsync(user))
+            .Where(e => e.TryGetProperty("job_id", out var j) && j.ValueKind == JsonValueKind.String && j.GetString() == jobId).ToList();
+        Assert.Equal(charges, entries.Count(e => e.GetProperty("kind").GetString() == "charge"));
+        Assert.Equal(refunds, entries.Count(e => e.GetProperty("kind").GetString() == "refund"));
+        Assert.Equal(charges + refunds, entries.Count);
+        Assert.All(entries.Where(e => e.GetProperty("kind").GetString() == "charge"), e => Assert.Equal(-GfpganPrice, Long(e.GetProperty("amount"))));
+        Assert.All(entries.Where(e => e.GetProperty("kind").GetString() == "refund"), e => Assert.Equal(GfpganPrice, Long(e.GetProperty("amount"))));
+    }
+}
