@@ -13,11 +13,17 @@ namespace Wati.Platform.Jobs;
 /// delivery is released with a growing delay; the last allowed delivery fails the job instead.
 /// </summary>
 public sealed class JobQueueWorker(IServiceProvider services, IJobQueue queue, IOptions<QueueOptions> options,
-    ILogger<JobQueueWorker> logger) : BackgroundService
+    IOptions<JobsOptions> jobs, ILogger<JobQueueWorker> logger) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(ModelNames.All.SelectMany(model =>
             Enumerable.Range(0, Math.Max(1, options.Value.Concurrency)).Select(_ => ConsumeAsync(JobSpecs.QueueOf(model), stoppingToken))));
+
+    // First look: most likely the submit's charge is still committing, so look again soon. After that
+    // another worker holds the job's lease: wait long enough that the deliveries left outlast it.
+    private TimeSpan RetryLaterDelay(QueueLease lease) => lease.DeliveryCount <= 1
+        ? TimeSpan.FromMilliseconds(250)
+        : TimeSpan.FromSeconds(Math.Max(1, jobs.Value.LeaseSeconds / 2));
 
     private async Task ConsumeAsync(string queueName, CancellationToken stop)
     {
@@ -34,7 +40,7 @@ public sealed class JobQueueWorker(IServiceProvider services, IJobQueue queue, I
                 var last = lease.DeliveryCount >= options.Value.MaxDeliveries;
                 var outcome = await processor.ProcessAsync(lease.Message, last, stop);
                 if (outcome == ProcessOutcome.Done) await queue.CompleteAsync(lease, stop);
-                else await queue.AbandonAsync(lease, TimeSpan.FromMilliseconds(250 * lease.DeliveryCount), stop);
+                else await queue.AbandonAsync(lease, RetryLaterDelay(lease), stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

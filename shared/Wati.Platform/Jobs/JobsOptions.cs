@@ -14,8 +14,11 @@ public sealed class JobsOptions
     /// <summary>Queued or running jobs one user may have at once (429 above).</summary>
     [Range(1, 1000)] public int MaxActivePerUser { get; set; } = 4;
 
-    /// <summary>How long a worker owns a running job; after that another may take it over.</summary>
-    [Range(5, 3600)] public int LeaseSeconds { get; set; } = 300;
+    /// <summary>
+    /// How long a worker owns a running job; after that another may take it over. Kept equal to the
+    /// queue's visibility timeout, so a crashed worker's redelivered message finds the lease over.
+    /// </summary>
+    [Range(5, 3600)] public int LeaseSeconds { get; set; } = 120;
 
     /// <summary>Lifetime of output URLs in answers.</summary>
     [Range(60, 7 * 24 * 3600)] public int OutputUrlSeconds { get; set; } = 3600;
