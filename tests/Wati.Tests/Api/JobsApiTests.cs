@@ -240,6 +240,18 @@ public sealed class JobsApiTests(JobsApiTests.App app) : IClassFixture<JobsApiTe
     }
 
     [Fact]
+    public async Task AfterAModelRunTheProcessStillHasOneSqlite()
+    {
+        var (user, _) = await _api.NewUserAsync();
+        (await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", Form(("image", Photo), ("scale", 1)))).Expect(200);
+
+        // docs/decisions/0003: a bundled SQLite beside libvips' global libsqlite3 crashes the process.
+        var maps = await File.ReadAllTextAsync("/proc/self/maps");
+        Assert.DoesNotContain("e_sqlite3", maps);
+        Assert.Equal("99", await BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task SignedFileLinksRefuseTamperingAndPathTricks()
     {
         var (user, _) = await _api.NewUserAsync();
