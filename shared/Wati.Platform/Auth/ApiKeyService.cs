@@ -54,7 +54,7 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
     /// <summary>Revokes one of the user's keys; revoking twice is fine. Another user's key is NOT_FOUND.</summary>
     public async Task<ApiKeyInfo> RevokeAsync(string userId, string keyId, CancellationToken ct)
     {
-        var row = IsPlausibleId(keyId) ? await store.GetAsync(UsersTable, userId, ListPrefix + keyId, ct) : null;
+        var row = IdRules.IsPlausible(keyId) ? await store.GetAsync(UsersTable, userId, ListPrefix + keyId, ct) : null;
         if (row?.GetString("hash") is not { } hash) throw ApiException.NotFound("API key");
 
         if (await store.GetAsync(KeysTable, hash, LookupRow, ct) is { } lookup)
@@ -94,8 +94,6 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
 
     private static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    private static bool IsPlausibleId(string id) =>
-        id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     private static ApiKeyInfo ToInfo(TableEntity e) => new(
         e.RowKey[ListPrefix.Length..], e.GetString("name") ?? "", e.GetString("prefix") ?? "",

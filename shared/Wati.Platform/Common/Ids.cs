@@ -19,6 +19,16 @@ public interface IIdGenerator
     string NewDescendingId(DateTimeOffset now);
 }
 
+public static class IdRules
+{
+    /// <summary>
+    /// Whether a caller-supplied id can be one of ours (letters, digits, underscore). Anything else
+    /// is simply not found, and never reaches the table store's key checks.
+    /// </summary>
+    public static bool IsPlausible(string id, int minLength = 1) =>
+        id.Length >= minLength && id.Length <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+}
+
 public sealed class RandomIdGenerator : IIdGenerator
 {
     private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";

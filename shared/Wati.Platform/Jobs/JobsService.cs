@@ -93,7 +93,7 @@ public sealed class JobsService(
         await FindAsync(userId, jobId, ct) ?? throw ApiException.NotFound("job");
 
     public async Task<JobRecord?> FindAsync(string userId, string jobId, CancellationToken ct) =>
-        IsPlausibleId(jobId) && await store.GetAsync(UsersTable, userId, JobRecord.RowKey(jobId), ct) is { } row
+        IdRules.IsPlausible(jobId, minLength: 5) && await store.GetAsync(UsersTable, userId, JobRecord.RowKey(jobId), ct) is { } row
             ? JobRecord.FromEntity(row)
             : null;
 
@@ -186,6 +186,4 @@ public sealed class JobsService(
 
     private static string Sha256(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 
-    private static bool IsPlausibleId(string id) =>
-        id.Length is > 4 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 }

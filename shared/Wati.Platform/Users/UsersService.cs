@@ -84,7 +84,7 @@ public sealed class UsersService(
     }
 
     public async Task<UserProfile?> FindAsync(string userId, CancellationToken ct) =>
-        IsPlausibleId(userId) && await store.GetAsync(UsersTable, userId, ProfileRow, ct) is { } e ? ToProfile(e) : null;
+        IdRules.IsPlausible(userId) && await store.GetAsync(UsersTable, userId, ProfileRow, ct) is { } e ? ToProfile(e) : null;
 
     public async Task<UserProfile> GetAsync(string userId, CancellationToken ct) =>
         await FindAsync(userId, ct) ?? throw ApiException.NotFound("user");
@@ -112,9 +112,6 @@ public sealed class UsersService(
         return trimmed.ToLowerInvariant();
     }
 
-    // Ids are ours; anything else cannot name a partition and must not reach the store's key checks.
-    private static bool IsPlausibleId(string id) =>
-        id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
     private static UserProfile ToProfile(TableEntity e) => new(
         e.PartitionKey, e.GetString("email") ?? "", e.GetString("display_name") ?? "",
