@@ -44,14 +44,14 @@ public sealed class CreditsService(ITableStore store, IIdGenerator ids, TimeProv
 
     /// <summary>An admin grant, or with a negative amount a take-back; the balance never goes below zero.</summary>
     public Task<LedgerEntry> GrantAsync(string userId, long amount, string reason, CancellationToken ct) =>
-        MutateAsync(userId, async (account, _) =>
+        MutateAsync(userId, (account, _) =>
         {
             if (account.Balance + amount < 0)
                 throw ApiException.Validation("the balance cannot go below zero",
                     new { balance = account.Balance, amount });
             var ledger = LedgerRow(userId, time.GetUtcNow(), LedgerKinds.Grant, amount, account.Balance + amount, null, reason);
             IReadOnlyList<TableOperation> ops = [account.Update(amount, 0, 0), TableOperation.Insert(ledger)];
-            return await Task.FromResult((ops, ToEntry(ledger)));
+            return Task.FromResult<(IReadOnlyList<TableOperation>?, LedgerEntry)>((ops, ToEntry(ledger)));
         }, ct);
 
     /// <summary>

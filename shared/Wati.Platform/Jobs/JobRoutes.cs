@@ -33,22 +33,22 @@ public static class JobRoutes
 
         var submission = await jobs.SubmitAsync(rc.Caller.UserId, spec, idempotencyKey, rc.Cancellation);
         var job = submission.Job;
+        var statusUrl = rc.AbsoluteUrl(JobView.StatusPath(job.Id));
         if (prefer.RespondAsync)
         {
-            var accepted = await ViewAsync(rc, job);
-            var result = Priced(rc.Ok(new { job_id = job.Id, state = job.State, status_url = accepted.StatusUrl }, Meta(job, submission), 202), job);
-            result.Headers["Location"] = accepted.StatusUrl;
+            var result = Priced(rc.Ok(new { job_id = job.Id, state = job.State, status_url = statusUrl }, Meta(job, submission), 202), job);
+            result.Headers["Location"] = statusUrl;
             return result;
         }
 
         job = await jobs.WaitAsync(job, prefer.Wait, rc.Cancellation);
-        var view = await ViewAsync(rc, job);
         if (job.Failure is { } failure) throw Priced(failure, job);
         if (job.State != JobStates.Succeeded)
             throw Priced(new ApiException(ErrorCode.TimeoutError,
                 job.State == JobStates.Canceled ? "the job was canceled" : "the job is still running; poll status_url for its result",
-                new { job_id = job.Id, state = job.State, status_url = view.StatusUrl, credits_charged = job.NetCharge }), job);
-        return Priced(rc.Ok(OutputData(view), Meta(job, submission, view)), job);
+                new { job_id = job.Id, state = job.State, status_url = statusUrl, credits_charged = job.NetCharge }), job);
+        var view = await ViewAsync(rc, job);
+        return Priced(rc.Ok(OutputData(view), Meta(job, submission, withSize: true)), job);
     }
 
     private static async Task<IResult> Get(RequestContext rc)
@@ -88,7 +88,8 @@ public static class JobRoutes
             expires_in = outputs.Count > 0 ? outputs[0].ExpiresIn : 0 }
         : new { job_id = view.JobId, key = view.Key, url = view.Url, expires_in = view.ExpiresIn ?? 0 };
 
-    private static Dictionary<string, object?> Meta(JobRecord job, Submission? submission, JobView? view = null)
+    /// <param name="withSize">The synchronous answer states the (first) output's size, as the response format shows.</param>
+    private static Dictionary<string, object?> Meta(JobRecord job, Submission? submission, bool withSize = false)
     {
         var meta = new Dictionary<string, object?>
         {
@@ -97,27 +98,27 @@ public static class JobRoutes
             ["credits_charged"] = job.NetCharge,
         };
         if (submission?.Replayed == true) meta["idempotent_replay"] = true;
-        var first = view?.Outputs?.FirstOrDefault();
-        if (view?.Url is not null || first is not null)
+        if (withSize && job.Outputs.FirstOrDefault() is { } size)
         {
-            var size = job.Outputs.FirstOrDefault();
-            meta["width"] = size?.Width;
-            meta["height"] = size?.Height;
+            meta["width"] = size.Width;
+            meta["height"] = size.Height;
         }
         return meta;
     }
 
     private static IEnvelopeResult Priced(IEnvelopeResult result, JobRecord job)
     {
-        result.Headers[CreditsHeader] = job.NetCharge.ToString(CultureInfo.InvariantCulture);
+        result.Headers[CreditsHeader] = Price(job);
         return result;
     }
 
     private static ApiException Priced(ApiException error, JobRecord job)
     {
-        error.Headers[CreditsHeader] = job.NetCharge.ToString(CultureInfo.InvariantCulture);
+        error.Headers[CreditsHeader] = Price(job);
         return error;
     }
+
+    private static string Price(JobRecord job) => job.NetCharge.ToString(CultureInfo.InvariantCulture);
 
     private static string? IdempotencyKey(RequestContext rc)
     {

@@ -30,6 +30,8 @@ public sealed record JobView
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<OutputView>? Outputs { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public JobErrorView? Error { get; init; }
 
+    public static string StatusPath(string jobId) => $"/v1/jobs/{jobId}";
+
     public static async Task<JobView> CreateAsync(JobRecord job, IObjectStore objects, TimeSpan urlLifetime, string baseUrl,
         CancellationToken ct)
     {
@@ -53,7 +55,7 @@ public sealed record JobView
             StartedAt = job.StartedAt,
             FinishedAt = job.FinishedAt,
             CreditsCharged = job.NetCharge,
-            StatusUrl = $"{baseUrl}/v1/jobs/{job.Id}",
+            StatusUrl = baseUrl + StatusPath(job.Id),
             Key = single?.Key,
             Url = single?.Url,
             ExpiresIn = single?.ExpiresIn,

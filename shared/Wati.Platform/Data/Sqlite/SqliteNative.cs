@@ -13,5 +13,21 @@ public static class SqliteNative
         return true;
     });
 
-    public static void EnsureInitialized() => _ = Initialized.Value;
+    /// <summary>
+    /// The connection string for a database file, creating its folder. Every SQLite user in the
+    /// platform gets its connections through here, so the provider is always set first.
+    /// </summary>
+    public static string ConnectionString(string databasePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        _ = Initialized.Value;
+        var fullPath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        return new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+    }
 }

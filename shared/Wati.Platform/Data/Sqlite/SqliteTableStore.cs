@@ -33,16 +33,7 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
 
     public SqliteTableStore(string databasePath)
     {
-        SqliteNative.EnsureInitialized();
-        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        var fullPath = Path.GetFullPath(databasePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        }.ToString();
+        _connectionString = SqliteNative.ConnectionString(databasePath);
 
         using var connection = Open();
         // WAL is a property of the file, so setting it once here covers every later connection.

@@ -28,22 +28,13 @@ public sealed partial class SqliteJobQueue : IJobQueue, IDisposable
 
     public SqliteJobQueue(string databasePath, QueueOptions options, TimeProvider time)
     {
-        Data.Sqlite.SqliteNative.EnsureInitialized();
-        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         if (options.MaxDeliveries < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxDeliveries must be at least 1");
         _options = options;
         _time = time;
 
-        var fullPath = Path.GetFullPath(databasePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        }.ToString();
+        _connectionString = Data.Sqlite.SqliteNative.ConnectionString(databasePath);
 
         using var connection = Open();
         SqliteQueueSchema.Create(connection);
