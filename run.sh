@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/prereqs.sh
+# `dotnet run` starts in the project folder; keep the data where the README says, unless set.
+export Wati__DataDir="${Wati__DataDir:-$PWD/.wati}"
 exec dotnet run --project server/Wati.Server.csproj -c Release -- "$@"
