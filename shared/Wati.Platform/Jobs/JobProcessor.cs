@@ -50,8 +50,8 @@ public sealed class JobProcessor(
 
         try
         {
-            var outputs = await RunModelAsync(job, ct);
-            await FinishAsync(job, outputs, ct);
+            var result = await RunModelAsync(job, ct);
+            await FinishAsync(job, result, ct);
         }
         catch (ModelException e) when (e.IsInputError)
         {
@@ -114,7 +114,7 @@ public sealed class JobProcessor(
         time.GetUtcNow() - (lookup.GetTime("created_at") ?? DateTimeOffset.MinValue) < TimeSpan.FromSeconds(30) &&
         await store.GetAsync(Table, userId, JobRecord.RowKey(jobId), ct) is null;
 
-    private async Task<IReadOnlyList<ModelOutput>> RunModelAsync(JobRecord job, CancellationToken ct)
+    private async Task<ModelResult> RunModelAsync(JobRecord job, CancellationToken ct)
     {
         var images = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var (field, key) in job.Inputs)
@@ -128,20 +128,22 @@ public sealed class JobProcessor(
         return await models.RunAsync(new ModelRequest(job.Model, images, JobSpecs.FromJson(job.Model, job.Params)), ct);
     }
 
-    private async Task FinishAsync(JobRecord job, IReadOnlyList<ModelOutput> outputs, CancellationToken ct)
+    private async Task FinishAsync(JobRecord job, ModelResult result, CancellationToken ct)
     {
+        var outputs = result.Outputs;
         var stored = new List<StoredOutput>();
         for (var i = 0; i < outputs.Count; i++)
         {
             var o = outputs[i];
             var key = JobSpecs.OutputKey(job.Model, job.Params, job.Id, i, o.Extension);
             await objects.PutAsync(key, new MemoryStream(o.Bytes, writable: false), o.ContentType, ct);
-            stored.Add(new StoredOutput(i, key, o.ContentType, o.Width, o.Height));
+            stored.Add(new StoredOutput(i, key, o.ContentType, o.Width, o.Height, o.Bytes.LongLength));
         }
 
         var settled = await credits.SettleJobAsync(job.UserId, job.Id, token => NextIfStillOursAsync(job, current => current with
         {
             State = JobStates.Succeeded, Outputs = stored, FinishedAt = time.GetUtcNow(), LeaseUntil = null,
+            ModelId = result.ModelId, PredictionId = result.PredictionId, Strategy = result.Strategy,
         }, token), ct);
         if (!settled)
         {

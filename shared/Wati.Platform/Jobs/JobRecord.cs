@@ -17,7 +17,8 @@ public static class JobStates
     public static bool IsFinished(string state) => state is Succeeded or Failed or Canceled;
 }
 
-public sealed record StoredOutput(int Index, string Key, string ContentType, int Width, int Height);
+/// <summary>One stored output: its object key, content type, pixel size and <paramref name="Bytes"/> (stored size in bytes).</summary>
+public sealed record StoredOutput(int Index, string Key, string ContentType, int Width, int Height, long Bytes = 0);
 
 /// <summary>
 /// A job as stored in its owner's partition (<c>users</c>, row <c>job|{id}</c>): the source of truth for
@@ -45,6 +46,15 @@ public sealed record JobRecord
     public DateTimeOffset? LeaseUntil { get; init; }
     public string? Claim { get; init; }
     public int Attempts { get; init; }
+
+    /// <summary>What ran the model (<see cref="Models.ModelResult.ModelId"/>), once it ran.</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>The provider's id for the run (Replicate's prediction id), when it has one.</summary>
+    public string? PredictionId { get; init; }
+
+    /// <summary>How inputs reached the provider (<see cref="Models.ModelResult.Strategy"/>).</summary>
+    public string? Strategy { get; init; }
     public bool OutputsDeleted { get; init; }
     public string? ETag { get; init; }
 
@@ -63,7 +73,8 @@ public sealed record JobRecord
             .With("error_code", ErrorCode).With("error_message", ErrorMessage).With("error_status", (long)ErrorStatus)
             .With("created_at", CreatedAt).With("started_at", StartedAt).With("finished_at", FinishedAt)
             .With("lease_until", LeaseUntil).With("claim", Claim).With("attempts", (long)Attempts)
-            .With("outputs_deleted", OutputsDeleted);
+            .With("outputs_deleted", OutputsDeleted)
+            .With("model_id", ModelId).With("prediction_id", PredictionId).With("strategy", Strategy);
         return e;
     }
 
@@ -88,6 +99,9 @@ public sealed record JobRecord
         Claim = e.GetString("claim"),
         Attempts = (int)(e.GetInt64("attempts") ?? 0),
         OutputsDeleted = e.GetBool("outputs_deleted") ?? false,
+        ModelId = e.GetString("model_id"),
+        PredictionId = e.GetString("prediction_id"),
+        Strategy = e.GetString("strategy"),
         ETag = e.ETag,
     };
 

@@ -8,7 +8,9 @@ public interface IModelProvider
 {
     string Name { get; }
 
-    Task<IReadOnlyList<ModelOutput>> RunAsync(ModelRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Runs the model once; the outputs in order, with what ran them.</summary>
+    /// <exception cref="ModelException">The model rejected the input or failed.</exception>
+    Task<ModelResult> RunAsync(ModelRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Readiness: null when the provider can run, else what is wrong and how to fix it.</summary>
     Task<string?> CheckAsync(CancellationToken cancellationToken = default);
@@ -55,6 +57,15 @@ public static class LightSources
 {
     public static readonly IReadOnlyList<string> All = ["None", "Left Light", "Right Light", "Top Light", "Bottom Light"];
 }
+
+/// <summary>
+/// What one model run produced. <paramref name="ModelId"/> names what ran it (Replicate's
+/// <c>owner/name:version</c>, or <c>local/{model}</c>); <paramref name="PredictionId"/> is the provider's
+/// id for the run when it has one (Replicate); <paramref name="Strategy"/> how inputs reached the
+/// provider (e.g. <c>data-uri</c>, <c>upload-to-replicate</c>, <c>in-process</c>).
+/// </summary>
+public sealed record ModelResult(IReadOnlyList<ModelOutput> Outputs, string ModelId, string? PredictionId = null,
+    string? Strategy = null);
 
 /// <summary>One output image. <paramref name="Extension"/> without the dot: jpg, png, webp.</summary>
 public sealed record ModelOutput(byte[] Bytes, string ContentType, string Extension, int Width, int Height);

@@ -18,7 +18,7 @@ public sealed class ModelPipeline(IModelProvider provider, IOptions<ModelsOption
 
     public IModelProvider Provider => provider;
 
-    public async Task<IReadOnlyList<ModelOutput>> RunAsync(ModelRequest request, CancellationToken ct) =>
+    public async Task<ModelResult> RunAsync(ModelRequest request, CancellationToken ct) =>
         await _pipeline.ExecuteAsync(async token => await provider.RunAsync(request, token), ct);
 
     /// <summary>Failures worth another try: a later attempt may well succeed.</summary>

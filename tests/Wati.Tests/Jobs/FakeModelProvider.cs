@@ -30,11 +30,11 @@ public sealed class FakeModelProvider : IModelProvider
         Interlocked.Exchange(ref _calls, 0);
     }
 
-    public Task<IReadOnlyList<ModelOutput>> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
+    public async Task<ModelResult> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
         var behavior = _script.TryDequeue(out var b) ? b : Succeed();
-        return behavior(request, cancellationToken);
+        return new ModelResult(await behavior(request, cancellationToken), "fake/" + request.Model, Strategy: "in-process");
     }
 
     public Task<string?> CheckAsync(CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);

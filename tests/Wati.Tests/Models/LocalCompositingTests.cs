@@ -14,7 +14,7 @@ public sealed class LocalCompositingTests
     [Fact]
     public async Task Background_output_has_the_background_size_and_is_png()
     {
-        var output = Assert.Single(await provider.RunAsync(Request(ModelNames.ReplaceBackground, new BackgroundParameters(),
+        var output = Assert.Single(await provider.RunOutputsAsync(Request(ModelNames.ReplaceBackground, new BackgroundParameters(),
             ("fg", Photo(200, 300)), ("bg", Photo(360, 220)))));
 
         Assert.Equal(("image/png", "png", 360, 220), (output.ContentType, output.Extension, output.Width, output.Height));
@@ -29,7 +29,7 @@ public sealed class LocalCompositingTests
         // Green backdrop with a red block; scaled x2 it covers the whole 320x240 blue background.
         var fg = Block(160, 120, backdrop: [30, 180, 40], block: [220, 30, 30], noiseSigma: 4);
         var bg = Block(320, 240, backdrop: [20, 40, 200], block: [20, 40, 200]);
-        var output = Assert.Single(await provider.RunAsync(Request(ModelNames.ReplaceBackground, new BackgroundParameters(),
+        var output = Assert.Single(await provider.RunOutputsAsync(Request(ModelNames.ReplaceBackground, new BackgroundParameters(),
             ("fg", fg), ("bg", bg))));
 
         AssertNear([220, 30, 30], Pixel(output.Bytes, 160, 120)); // subject kept
@@ -43,7 +43,7 @@ public sealed class LocalCompositingTests
         // 100x100 yellow, opaque only in its middle 50x50; fitted into 300x200 it becomes 200x200 at x=50.
         var fg = WithAlpha(100, 100, [230, 220, 20]);
         var bg = Block(300, 200, backdrop: [90, 90, 90], block: [90, 90, 90]);
-        var output = Assert.Single(await provider.RunAsync(Request(ModelNames.ReplaceBackground, new BackgroundParameters(),
+        var output = Assert.Single(await provider.RunOutputsAsync(Request(ModelNames.ReplaceBackground, new BackgroundParameters(),
             ("fg", fg), ("bg", bg))));
 
         Assert.Equal((300, 200), (output.Width, output.Height));
@@ -58,7 +58,7 @@ public sealed class LocalCompositingTests
     [InlineData("png", ImageFormat.Png, "image/png")]
     public async Task IcLight_makes_the_requested_number_of_exactly_sized_images(string format, ImageFormat expected, string contentType)
     {
-        var outputs = await provider.RunAsync(Request(ModelNames.IcLight,
+        var outputs = await provider.RunOutputsAsync(Request(ModelNames.IcLight,
             new IcLightParameters("a portrait", "Left Light", 25, 2.0, 512, 640, 3, format), ("subject_image", Photo())));
 
         Assert.Equal(3, outputs.Count);
@@ -77,7 +77,7 @@ public sealed class LocalCompositingTests
     [InlineData("Bottom Light")]
     public async Task IcLight_is_brighter_on_the_side_of_the_light(string light)
     {
-        var output = (await provider.RunAsync(Request(ModelNames.IcLight,
+        var output = (await provider.RunOutputsAsync(Request(ModelNames.IcLight,
             new IcLightParameters("p", light, 25, 2.0, 256, 256, 1, "png"), ("subject_image", Grey())))).Single();
 
         var left = RegionMean(output.Bytes, 0, 0, 128, 256);
@@ -97,7 +97,7 @@ public sealed class LocalCompositingTests
     [Fact]
     public async Task IcLight_without_direction_relights_uniformly_and_variants_differ()
     {
-        var outputs = await provider.RunAsync(Request(ModelNames.IcLight,
+        var outputs = await provider.RunOutputsAsync(Request(ModelNames.IcLight,
             new IcLightParameters("p", "None", 25, 2.0, 256, 256, 3, "png"), ("subject_image", Grey())));
 
         var means = outputs.Select(o => BandMeans(o.Bytes)).ToList();

@@ -26,7 +26,7 @@ public sealed class LocalModelProviderTests
     [InlineData(4)]
     public async Task Gfpgan_scales_both_sides_and_outputs_jpeg(int scale)
     {
-        var outputs = await provider.RunAsync(Request(ModelNames.Gfpgan, new GfpganParameters(scale, "1.4"), ("image", Photo())));
+        var outputs = (await provider.RunAsync(Request(ModelNames.Gfpgan, new GfpganParameters(scale, "1.4"), ("image", Photo())))).Outputs;
 
         var output = Assert.Single(outputs);
         Assert.Equal((320 * scale, 240 * scale), (output.Width, output.Height));
@@ -38,8 +38,8 @@ public sealed class LocalModelProviderTests
     public async Task Gfpgan_sharpens_and_version_1_4_sharpens_harder()
     {
         var input = Photo(format: ImageFormat.Png);
-        var v13 = Assert.Single(await provider.RunAsync(Request(ModelNames.Gfpgan, new GfpganParameters(1, "1.3"), ("image", input))));
-        var v14 = Assert.Single(await provider.RunAsync(Request(ModelNames.Gfpgan, new GfpganParameters(1, "1.4"), ("image", input))));
+        var v13 = Assert.Single((await provider.RunAsync(Request(ModelNames.Gfpgan, new GfpganParameters(1, "1.3"), ("image", input)))).Outputs);
+        var v14 = Assert.Single((await provider.RunAsync(Request(ModelNames.Gfpgan, new GfpganParameters(1, "1.4"), ("image", input)))).Outputs);
 
         var original = EdgeEnergy(input);
         Assert.True(EdgeEnergy(v13.Bytes) > original, "1.3 should add edge contrast");
@@ -51,7 +51,7 @@ public sealed class LocalModelProviderTests
     public async Task Each_style_keeps_the_size_and_shifts_a_band_mean(string style)
     {
         var input = Photo();
-        var output = Assert.Single(await provider.RunAsync(Request(ModelNames.ReplaceStyle, new StyleParameters(style), ("image", input))));
+        var output = Assert.Single((await provider.RunAsync(Request(ModelNames.ReplaceStyle, new StyleParameters(style), ("image", input)))).Outputs);
 
         Assert.Equal(new ImageInfo(ImageFormat.Jpeg, 320, 240), ImageProbe.TryProbe(output.Bytes));
         Assert.Equal(("image/jpeg", "jpg", 320, 240), (output.ContentType, output.Extension, output.Width, output.Height));
@@ -70,7 +70,7 @@ public sealed class LocalModelProviderTests
         var input = Photo();
         var outputs = new List<byte[]>();
         foreach (var style in Styles.All)
-            outputs.Add(Assert.Single(await provider.RunAsync(Request(ModelNames.ReplaceStyle, new StyleParameters(style), ("image", input)))).Bytes);
+            outputs.Add(Assert.Single((await provider.RunAsync(Request(ModelNames.ReplaceStyle, new StyleParameters(style), ("image", input)))).Outputs).Bytes);
 
         Assert.Equal(outputs.Count, outputs.Select(Convert.ToBase64String).Distinct().Count());
     }

@@ -30,7 +30,7 @@ public sealed class LocalModelProvider : IModelProvider
     public Task<string?> CheckAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(Vips.UnavailableReason);
 
-    public async Task<IReadOnlyList<ModelOutput>> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
+    public async Task<ModelResult> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         // Not transient: retrying cannot install a library.
@@ -39,7 +39,8 @@ public sealed class LocalModelProvider : IModelProvider
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await Task.Run(() => Run(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var outputs = await Task.Run(() => Run(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return new ModelResult(outputs, "local/" + request.Model, Strategy: "in-process");
         }
         finally
         {
