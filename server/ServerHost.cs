@@ -25,9 +25,9 @@ public static class ServerHost
         return web;
     }
 
-    /// <summary>The queue consumers run in this process; in Azure, queue-triggered functions do this.</summary>
+    /// <summary>The queue consumers and the job sweeper run in this process; in Azure, queue and timer functions do this.</summary>
     public static IServiceCollection AddWatiServerHost(this IServiceCollection services) =>
-        services.AddHostedService<JobQueueWorker>();
+        services.AddHostedService<JobQueueWorker>().AddHostedService<JobSweeperService>();
 
     public static WebApplication UseWatiErrorEnvelope(this WebApplication app)
     {

@@ -55,6 +55,9 @@ public static class PlatformServices
         services.AddSingleton<JobNotifier>();
         services.AddSingleton<JobsService>();
         services.AddSingleton<JobProcessor>();
+        services.AddSingleton<ModelSlots>();
+        services.AddSingleton<ActiveJobIndex>();
+        services.AddSingleton<JobSweeper>();
 
         services.AddSingleton<ErrorTranslator>();
         services.AddSingleton<HttpPipeline>();
@@ -74,14 +77,16 @@ public static class PlatformServices
             ResolveFilesKey(sp.GetRequiredService<IConfiguration>(), Wati(sp)), sp.GetRequiredService<IPublicBaseUrl>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IReadinessCheck, ObjectStoreReadiness>();
-        services.AddSingleton<IJobQueue>(sp => new SqliteJobQueue(Wati(sp).DataPath("queue.db"),
+        services.AddSingleton(sp => new SqliteJobQueue(Wati(sp).DataPath("queue.db"),
             sp.GetRequiredService<IOptions<QueueOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IJobQueueProducer>(sp => sp.GetRequiredService<SqliteJobQueue>());
+        services.AddSingleton<IJobQueueConsumer>(sp => sp.GetRequiredService<SqliteJobQueue>());
         services.AddSingleton<IReadinessCheck, QueueReadiness>();
 
         var provider = configuration[$"{ModelsOptions.Section}:Provider"] ?? "local";
         if (!provider.Equals("local", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"Wati:Models:Provider '{provider}' is not available in this build; use 'local'.");
-        services.AddSingleton<IModelProvider>(_ => new LocalModelProvider());
+        services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.MaxConcurrentRuns));
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
     }
 
@@ -127,7 +132,7 @@ internal sealed class ObjectStoreReadiness(IObjectStore store) : IReadinessCheck
         await store.IsReadyAsync(ct) ? null : "the object store cannot be written";
 }
 
-internal sealed class QueueReadiness(IJobQueue queue) : IReadinessCheck
+internal sealed class QueueReadiness(IJobQueueProducer queue) : IReadinessCheck
 {
     public string Name => "queue";
 

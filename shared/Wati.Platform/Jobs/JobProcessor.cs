@@ -9,27 +9,40 @@ using Wati.Platform.Storage;
 
 namespace Wati.Platform.Jobs;
 
-/// <summary>What the queue consumer should do with the message after processing.</summary>
-public enum ProcessOutcome
+/// <summary>What the transport does with a delivery once it is processed.</summary>
+/// <param name="RetryAfter">Null: done, remove the message. Else: deliver the job again after this delay.</param>
+public readonly record struct ProcessOutcome(TimeSpan? RetryAfter)
 {
-    /// <summary>The job is finished (or never existed): remove the message.</summary>
-    Done,
+    /// <summary>The job is finished, held by a live worker, or never existed: remove the message.</summary>
+    public static ProcessOutcome Done => default;
 
-    /// <summary>Another worker holds the job's lease: look again later.</summary>
-    RetryLater,
+    /// <summary>Try the job again after <paramref name="delay"/> with a fresh message (no delivery spent).</summary>
+    public static ProcessOutcome Retry(TimeSpan delay) => new(delay);
+
+    /// <summary>True for <see cref="Done"/>.</summary>
+    public bool IsDone => RetryAfter is null;
 }
 
+/// <summary>Keeps the transport's lease on the message alive: <paramref name="Renew"/> every <paramref name="Interval"/>.</summary>
+/// <param name="Renew">Extends the message's lease; false when it was lost.</param>
+public sealed record MessageLease(TimeSpan Interval, Func<CancellationToken, Task<bool>> Renew);
+
 /// <summary>
-/// Runs one job from its message, safely under redelivery: the job record decides. A finished job is
-/// left alone; a running one is taken over only once its lease has passed; outputs go to fixed keys,
-/// and finishing (settle or refund) is one guarded batch with the job row, so nothing is charged,
-/// stored or finished twice.
+/// Processes exactly one delivery of a job message; the job record, not the message, decides
+/// (design section 9). A finished job, or one a live worker holds, is left alone. Otherwise the worker
+/// waits for a model slot (still <c>queued</c>), then claims the job under a lease that starts when the
+/// model starts and is renewed by a heartbeat while it runs; a worker that loses its lease stops and
+/// stores nothing. Outputs go to fixed keys; finishing (settle or refund) is one guarded batch with the
+/// job row. Attempts are counted on the job record against <see cref="JobsOptions.MaxAttempts"/>, so
+/// every transport (polling loop, queue trigger) gets the same decisions.
 /// </summary>
 public sealed class JobProcessor(
     ITableStore store,
     IObjectStore objects,
     CreditsService credits,
     ModelPipeline models,
+    ModelSlots slots,
+    ActiveJobIndex index,
     JobNotifier notifier,
     IIdGenerator ids,
     TimeProvider time,
@@ -38,69 +51,83 @@ public sealed class JobProcessor(
 {
     private const string Table = JobsService.UsersTable;
 
-    /// <param name="lastDelivery">No redelivery will follow: a failure now fails the job (and refunds) instead of throwing.</param>
-    public async Task<ProcessOutcome> ProcessAsync(JobMessage message, bool lastDelivery, CancellationToken ct)
+    private JobsOptions Options => options.Value;
+
+    private TimeSpan Lease => TimeSpan.FromSeconds(Options.LeaseSeconds);
+
+    /// <summary>Runs the job of <paramref name="message"/> if it needs running.</summary>
+    /// <param name="messageLease">Keeps the message hidden while the job waits and runs; null when the host does that itself.</param>
+    /// <param name="ct">Canceled when the host stops: the job goes back to <c>queued</c> and the exception propagates.</param>
+    /// <returns><see cref="ProcessOutcome.Done"/>, or a retry delay after a transient failure with attempts left.</returns>
+    public async Task<ProcessOutcome> ProcessAsync(JobMessage message, MessageLease? messageLease, CancellationToken ct)
     {
-        var lookup = await store.GetAsync(JobsService.LookupTable, message.JobId, JobsService.LookupRow, ct);
-        if (lookup?.GetString("user_id") is not { } userId) return ProcessOutcome.Done;
+        ArgumentNullException.ThrowIfNull(message);
+        var userId = await UserOfAsync(message.JobId, ct);
+        if (userId is null || await ReadAsync(userId, message.JobId, ct) is not { } first || !NeedsWork(first)) return ProcessOutcome.Done;
 
-        var (job, claimed) = await ClaimAsync(userId, message.JobId, ct);
-        if (job is null) return await IsChargePendingAsync(lookup, userId, message.JobId, ct) ? ProcessOutcome.RetryLater : ProcessOutcome.Done;
-        if (!claimed) return JobStates.IsFinished(job.State) ? ProcessOutcome.Done : ProcessOutcome.RetryLater;
+        await using var messageKeeper = messageLease is null
+            ? null
+            : LeaseKeeper.Start(messageLease.Interval, messageLease.Renew, time, logger, "message");
+        using var slot = await slots.AcquireAsync(ct);
 
-        try
-        {
-            var result = await RunModelAsync(job, ct);
-            await FinishAsync(job, result, ct);
-        }
-        catch (ModelException e) when (e.IsInputError)
-        {
-            await FailAsync(job, 400, "the model rejected the input: " + e.Message, ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            if (!lastDelivery && (ModelPipeline.IsTransient(e) || e is not ModelException))
-            {
-                // The redelivery must be able to claim the job at once, not wait out our lease.
-                await ReleaseLeaseAsync(job);
-                throw;
-            }
-            logger.LogWarning(e, "Job {JobId} failed for good", job.Id);
-            await FailAsync(job, 500, e is ModelException ? "the model failed: " + e.Message : "the job failed; credits were refunded", ct);
-        }
-        finally
-        {
-            notifier.Notify(job.Id);
-        }
-        return ProcessOutcome.Done;
+        var claimed = await ClaimAsync(userId, message.JobId, ct);
+        return claimed is null ? ProcessOutcome.Done : await RunClaimedAsync(claimed, ct);
     }
 
     /// <summary>
-    /// Marks the job running under a fresh claim. Not claimed: it is finished, or another worker's lease
-    /// on it still runs. No job: its row does not exist (yet).
+    /// The dead-letter hook (embedded dead letters, Azure poison queues): fails and refunds the job of a
+    /// message no consumer could finish, exactly once. A job that is finished, or held by a live worker,
+    /// is left alone; if that worker dies, the sweeper finishes the job.
     /// </summary>
-    private async Task<(JobRecord? Job, bool Claimed)> ClaimAsync(string userId, string jobId, CancellationToken ct)
+    public async Task HandleDeadLetterAsync(JobMessage message, string reason, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (await UserOfAsync(message.JobId, ct) is not { } userId || await ReadAsync(userId, message.JobId, ct) is not { } job) return;
+        if (await FailUnattendedAsync(job, "the job could not be processed; credits were refunded", ct))
+            logger.LogWarning("Job {JobId} failed and was refunded: its message was dead-lettered ({Reason})", job.Id, reason);
+    }
+
+    /// <summary>
+    /// Fails and refunds a job that no live worker holds (queued, or running past its lease), guarded by
+    /// its ETag so it races safely with workers and other sweepers. False when it was finished or held.
+    /// </summary>
+    public async Task<bool> FailUnattendedAsync(JobRecord job, string message, CancellationToken ct)
+    {
+        var failed = await credits.RefundJobAsync(job.UserId, job.Id, "job failed", async token =>
+        {
+            var current = await ReadAsync(job.UserId, job.Id, token);
+            if (current is null || !NeedsWork(current)) return null;
+            return [TableOperation.Replace(Failed(current, 500, message).ToEntity(), current.ETag ?? "*")];
+        }, ct);
+        if (failed) await AfterFinishAsync(job.Id);
+        return failed;
+    }
+
+    /// <summary>Not finished and not held by a live worker.</summary>
+    private bool NeedsWork(JobRecord job) => !JobStates.IsFinished(job.State) && !job.IsHeldAt(time.GetUtcNow());
+
+    /// <summary>Marks the job running under a fresh claim and lease; null when it no longer needs work.</summary>
+    private async Task<JobRecord?> ClaimAsync(string userId, string jobId, CancellationToken ct)
     {
         while (true)
         {
-            var row = await store.GetAsync(Table, userId, JobRecord.RowKey(jobId), ct);
-            if (row is null) return (null, false);
-            var job = JobRecord.FromEntity(row);
-            var now = time.GetUtcNow();
-            if (JobStates.IsFinished(job.State) || (job.State == JobStates.Running && job.LeaseUntil > now)) return (job, false);
+            var job = await ReadAsync(userId, jobId, ct);
+            if (job is null || !NeedsWork(job)) return null;
+            if (job.Attempts >= Options.MaxAttempts)
+            {
+                await FailUnattendedAsync(job, $"the job failed {job.Attempts} times; credits were refunded", ct);
+                return null;
+            }
 
+            var now = time.GetUtcNow();
             var claimed = job with
             {
-                State = JobStates.Running,
-                StartedAt = job.StartedAt ?? now,
-                LeaseUntil = now + TimeSpan.FromSeconds(options.Value.LeaseSeconds),
-                Claim = ids.NewId("claim"),
-                Attempts = job.Attempts + 1,
+                State = JobStates.Running, StartedAt = now, LeaseUntil = now + Lease, Claim = ids.NewId("claim"), Attempts = job.Attempts + 1,
             };
             try
             {
                 var etag = await store.ReplaceAsync(Table, claimed.ToEntity(), job.ETag ?? "*", ct);
-                return (claimed with { ETag = etag }, true);
+                return claimed with { ETag = etag };
             }
             catch (TableStoreException e) when (e.IsPreconditionFailed)
             {
@@ -109,10 +136,54 @@ public sealed class JobProcessor(
         }
     }
 
-    // The message is enqueued just before the charge that creates the job row; give that a moment.
-    private async Task<bool> IsChargePendingAsync(TableEntity lookup, string userId, string jobId, CancellationToken ct) =>
-        time.GetUtcNow() - (lookup.GetTime("created_at") ?? DateTimeOffset.MinValue) < TimeSpan.FromSeconds(30) &&
-        await store.GetAsync(Table, userId, JobRecord.RowKey(jobId), ct) is null;
+    private async Task<ProcessOutcome> RunClaimedAsync(JobRecord job, CancellationToken ct)
+    {
+        var keeper = LeaseKeeper.Start(Lease / 3, token => RenewLeaseAsync(job, token), time, logger, "job");
+        try
+        {
+            using var work = CancellationTokenSource.CreateLinkedTokenSource(ct, keeper.Lost);
+            var result = await RunModelAsync(job, work.Token);
+            await keeper.DisposeAsync();
+            await FinishAsync(job, result, ct);
+            return ProcessOutcome.Done;
+        }
+        catch (OperationCanceledException) when (keeper.IsLost && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Job {JobId}: the lease was lost while the model ran; stopped without storing anything", job.Id);
+            return ProcessOutcome.Done;
+        }
+        catch (ModelException e) when (e.IsInputError)
+        {
+            await FinishFailedAsync(job, 400, "the model rejected the input: " + e.Message, ct);
+            return ProcessOutcome.Done;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var throttled = e is ModelException { IsTransient: true, RetryAfter: not null };
+            var retryable = throttled || ModelPipeline.IsTransient(e) || e is not ModelException;
+            var left = throttled ? job.Throttles < Options.MaxThrottles : job.Attempts < Options.MaxAttempts;
+            if (retryable && left && await RequeueAsync(job, throttled))
+            {
+                var delay = (e as ModelException)?.RetryAfter ?? TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(job.Attempts, 6)));
+                logger.LogWarning(e, "Job {JobId} attempt {Attempt} failed; it goes back to its queue for {Delay}", job.Id, job.Attempts, delay);
+                return ProcessOutcome.Retry(delay);
+            }
+            logger.LogWarning(e, "Job {JobId} failed for good after {Attempts} attempts", job.Id, job.Attempts);
+            await FinishFailedAsync(job, 500, e is ModelException ? "the model failed: " + e.Message : "the job failed; credits were refunded", ct);
+            return ProcessOutcome.Done;
+        }
+        catch (OperationCanceledException)
+        {
+            // The host is stopping: give the job back so the redelivery (or the sweeper) can take it at once.
+            await RequeueAsync(job, throttled: false, countAttempt: false);
+            throw;
+        }
+        finally
+        {
+            await keeper.DisposeAsync();
+            notifier.Notify(job.Id);
+        }
+    }
 
     private async Task<ModelResult> RunModelAsync(JobRecord job, CancellationToken ct)
     {
@@ -130,11 +201,13 @@ public sealed class JobProcessor(
 
     private async Task FinishAsync(JobRecord job, ModelResult result, CancellationToken ct)
     {
-        var outputs = result.Outputs;
+        // Lost the job while the model ran (taken over or canceled): store nothing.
+        if (await NextIfStillOursAsync(job, j => j, ct) is null) return;
+
         var stored = new List<StoredOutput>();
-        for (var i = 0; i < outputs.Count; i++)
+        for (var i = 0; i < result.Outputs.Count; i++)
         {
-            var o = outputs[i];
+            var o = result.Outputs[i];
             var key = JobSpecs.OutputKey(job.Model, job.Params, job.Id, i, o.Extension);
             await objects.PutAsync(key, new MemoryStream(o.Bytes, writable: false), o.ContentType, ct);
             stored.Add(new StoredOutput(i, key, o.ContentType, o.Width, o.Height, o.Bytes.LongLength));
@@ -145,33 +218,83 @@ public sealed class JobProcessor(
             State = JobStates.Succeeded, Outputs = stored, FinishedAt = time.GetUtcNow(), LeaseUntil = null,
             ModelId = result.ModelId, PredictionId = result.PredictionId, Strategy = result.Strategy,
         }, token), ct);
-        if (!settled)
+        if (settled)
         {
-            // Someone else finished or took over this job: our copies are not the job's outputs.
-            var kept = (await store.GetAsync(Table, job.UserId, JobRecord.RowKey(job.Id), ct)) is { } row
-                ? JobRecord.FromEntity(row).Outputs.Select(o => o.Key).ToHashSet() : [];
-            foreach (var o in stored.Where(o => !kept.Contains(o.Key))) await objects.DeleteAsync(o.Key, ct);
+            await AfterFinishAsync(job.Id);
+            return;
         }
+        // Someone else finished or took over this job between the check and the settle: our copies are not its outputs.
+        var kept = await ReadAsync(job.UserId, job.Id, ct) is { } now ? now.Outputs.Select(o => o.Key).ToHashSet() : [];
+        foreach (var o in stored.Where(o => !kept.Contains(o.Key))) await objects.DeleteAsync(o.Key, ct);
     }
 
-    private Task FailAsync(JobRecord job, int status, string message, CancellationToken ct) =>
-        credits.RefundJobAsync(job.UserId, job.Id, "job failed", token => NextIfStillOursAsync(job, current => current with
-        {
-            State = JobStates.Failed, Refunded = true, ErrorCode = "PROCESSING_ERROR", ErrorMessage = message,
-            ErrorStatus = status, FinishedAt = time.GetUtcNow(), LeaseUntil = null,
-        }, token), ct);
+    private async Task FinishFailedAsync(JobRecord job, int status, string message, CancellationToken ct)
+    {
+        if (await credits.RefundJobAsync(job.UserId, job.Id, "job failed",
+                token => NextIfStillOursAsync(job, current => Failed(current, status, message), token), ct))
+            await AfterFinishAsync(job.Id);
+    }
 
-    /// <summary>Gives up our claim on a job that stays unfinished; best effort, as the lease runs out anyway.</summary>
-    private async Task ReleaseLeaseAsync(JobRecord claimed)
+    private JobRecord Failed(JobRecord job, int status, string message) => job with
+    {
+        State = JobStates.Failed, Refunded = true, ErrorCode = "PROCESSING_ERROR", ErrorMessage = message, ErrorStatus = status,
+        FinishedAt = time.GetUtcNow(), LeaseUntil = null,
+    };
+
+    // The job row is final; the index entry only helps the sweeper, which removes it anyway if this fails.
+    private async Task AfterFinishAsync(string jobId)
     {
         try
         {
-            var ops = await NextIfStillOursAsync(claimed, current => current with { LeaseUntil = time.GetUtcNow() }, CancellationToken.None);
-            if (ops is not null) await store.ExecuteBatchAsync(Table, ops, CancellationToken.None);
+            await index.RemoveAsync(jobId, CancellationToken.None);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Could not release the lease on job {JobId}", claimed.Id);
+            logger.LogWarning(e, "Could not remove finished job {JobId} from the active index; the sweeper will", jobId);
+        }
+    }
+
+    /// <summary>Extends our lease; false when the job is no longer ours (taken over, canceled, finished).</summary>
+    private async Task<bool> RenewLeaseAsync(JobRecord claimed, CancellationToken ct)
+    {
+        while (true)
+        {
+            var ops = await NextIfStillOursAsync(claimed, current => current with { LeaseUntil = time.GetUtcNow() + Lease }, ct);
+            if (ops is null) return false;
+            try
+            {
+                await store.ExecuteBatchAsync(Table, ops, ct);
+                return true;
+            }
+            catch (TableStoreException e) when (e.IsPreconditionFailed)
+            {
+                // Changed meanwhile; look again.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts a job we hold back to <c>queued</c> for another try. A throttled run does not count as an
+    /// attempt but as a throttle. Best effort: if it fails, the lease runs out and the sweeper steps in.
+    /// </summary>
+    private async Task<bool> RequeueAsync(JobRecord claimed, bool throttled, bool countAttempt = true)
+    {
+        try
+        {
+            var ops = await NextIfStillOursAsync(claimed, current => current with
+            {
+                State = JobStates.Queued, LeaseUntil = null, Claim = null,
+                Attempts = throttled || !countAttempt ? current.Attempts - 1 : current.Attempts,
+                Throttles = throttled ? current.Throttles + 1 : current.Throttles,
+            }, CancellationToken.None);
+            if (ops is null) return false;
+            await store.ExecuteBatchAsync(Table, ops, CancellationToken.None);
+            return true;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not put job {JobId} back in the queue; its lease will run out", claimed.Id);
+            return false;
         }
     }
 
@@ -179,10 +302,14 @@ public sealed class JobProcessor(
     private async Task<IReadOnlyList<TableOperation>?> NextIfStillOursAsync(JobRecord claimed, Func<JobRecord, JobRecord> next,
         CancellationToken ct)
     {
-        var row = await store.GetAsync(Table, claimed.UserId, JobRecord.RowKey(claimed.Id), ct);
-        if (row is null) return null;
-        var current = JobRecord.FromEntity(row);
-        if (current.State != JobStates.Running || current.Claim != claimed.Claim) return null;
+        var current = await ReadAsync(claimed.UserId, claimed.Id, ct);
+        if (current is null || current.State != JobStates.Running || current.Claim != claimed.Claim) return null;
         return [TableOperation.Replace(next(current).ToEntity(), current.ETag ?? "*")];
     }
+
+    private async Task<string?> UserOfAsync(string jobId, CancellationToken ct) =>
+        (await store.GetAsync(JobsService.LookupTable, jobId, JobsService.LookupRow, ct))?.GetString("user_id");
+
+    private async Task<JobRecord?> ReadAsync(string userId, string jobId, CancellationToken ct) =>
+        await store.GetAsync(Table, userId, JobRecord.RowKey(jobId), ct) is { } row ? JobRecord.FromEntity(row) : null;
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,39 +7,47 @@ using Wati.Platform.Models;
 namespace Wati.Platform.Jobs;
 
 /// <summary>
-/// The embedded host's queue consumers: <see cref="QueueOptions.Concurrency"/> loops per model queue,
-/// each a few lines around <see cref="JobProcessor"/>, like a queue-triggered function. A failed
-/// delivery is released with a growing delay; the last allowed delivery fails the job instead.
+/// The polling host's queue consumers: <see cref="QueueOptions.Concurrency"/> loops per model queue,
+/// each a few lines around <see cref="JobProcessor"/>, like a queue-triggered function: receive, process
+/// one delivery (the message's lease kept alive meanwhile), then complete it or reschedule it with the
+/// processor's delay. Between messages each loop hands unhandled dead letters to the dead-letter hook.
 /// </summary>
-public sealed class JobQueueWorker(IServiceProvider services, IJobQueue queue, IOptions<QueueOptions> options,
-    IOptions<JobsOptions> jobs, ILogger<JobQueueWorker> logger) : BackgroundService
+public sealed class JobQueueWorker(JobProcessor processor, IJobQueueConsumer queue, IOptions<QueueOptions> options,
+    TimeProvider time, ILogger<JobQueueWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan DeadLetterCheckInterval = TimeSpan.FromSeconds(10);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(ModelNames.All.SelectMany(model =>
             Enumerable.Range(0, Math.Max(1, options.Value.Concurrency)).Select(_ => ConsumeAsync(JobSpecs.QueueOf(model), stoppingToken))));
 
-    // First look: most likely the submit's charge is still committing, so look again soon. After that
-    // another worker holds the job's lease: wait long enough that the deliveries left outlast it.
-    private TimeSpan RetryLaterDelay(QueueLease lease) => lease.DeliveryCount <= 1
-        ? TimeSpan.FromMilliseconds(250)
-        : TimeSpan.FromSeconds(Math.Max(1, jobs.Value.LeaseSeconds / 2));
-
     private async Task ConsumeAsync(string queueName, CancellationToken stop)
     {
-        var processor = services.GetRequiredService<JobProcessor>();
         var visibility = TimeSpan.FromSeconds(options.Value.VisibilityTimeoutSeconds);
+        var lastDeadLetterCheck = DateTimeOffset.MinValue;
         while (!stop.IsCancellationRequested)
         {
             QueueLease? lease = null;
             try
             {
-                lease = await queue.ReceiveAsync(queueName, visibility, TimeSpan.FromSeconds(5), stop);
-                if (lease is null) continue;
+                if (time.GetUtcNow() - lastDeadLetterCheck > DeadLetterCheckInterval)
+                {
+                    await HandleDeadLettersAsync(queueName, stop);
+                    lastDeadLetterCheck = time.GetUtcNow();
+                }
 
-                var last = lease.DeliveryCount >= options.Value.MaxDeliveries;
-                var outcome = await processor.ProcessAsync(lease.Message, last, stop);
-                if (outcome == ProcessOutcome.Done) await queue.CompleteAsync(lease, stop);
-                else await queue.AbandonAsync(lease, RetryLaterDelay(lease), stop);
+                lease = await queue.ReceiveAsync(queueName, visibility, TimeSpan.FromSeconds(5), stop);
+                if (lease is null)
+                {
+                    lastDeadLetterCheck = DateTimeOffset.MinValue;
+                    continue;
+                }
+
+                var held = lease;
+                var outcome = await processor.ProcessAsync(lease.Message,
+                    new MessageLease(visibility / 3, token => queue.RenewAsync(held, visibility, token)), stop);
+                if (outcome.RetryAfter is { } delay) await queue.RescheduleAsync(lease, delay, stop);
+                else await queue.CompleteAsync(lease, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -48,13 +55,23 @@ public sealed class JobQueueWorker(IServiceProvider services, IJobQueue queue, I
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Delivery {Delivery} of job {JobId} on {Queue} failed; it will be retried",
+                // The processor answers every job outcome itself; this is the store or the queue failing.
+                logger.LogWarning(e, "Delivery {Delivery} of job {JobId} on {Queue} failed; it will be delivered again",
                     lease?.DeliveryCount, lease?.Message.JobId, queueName);
                 if (lease is not null)
                     await queue.AbandonAsync(lease, TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(lease.DeliveryCount, 6))), CancellationToken.None);
                 else
                     await Task.Delay(TimeSpan.FromSeconds(1), stop).ContinueWith(_ => { }, TaskScheduler.Default);
             }
+        }
+    }
+
+    private async Task HandleDeadLettersAsync(string queueName, CancellationToken stop)
+    {
+        foreach (var letter in await queue.ReceiveDeadLettersAsync(queueName, cancellationToken: stop))
+        {
+            await processor.HandleDeadLetterAsync(letter.Message, letter.Reason, stop);
+            await queue.AcknowledgeDeadLetterAsync(letter, stop);
         }
     }
 }

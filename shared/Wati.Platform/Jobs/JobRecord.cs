@@ -45,7 +45,11 @@ public sealed record JobRecord
     public DateTimeOffset? FinishedAt { get; init; }
     public DateTimeOffset? LeaseUntil { get; init; }
     public string? Claim { get; init; }
+    /// <summary>Model runs started (claims); compared with <see cref="JobsOptions.MaxAttempts"/>.</summary>
     public int Attempts { get; init; }
+
+    /// <summary>Runs put back because the provider throttled them; not counted in <see cref="Attempts"/>.</summary>
+    public int Throttles { get; init; }
 
     /// <summary>What ran the model (<see cref="Models.ModelResult.ModelId"/>), once it ran.</summary>
     public string? ModelId { get; init; }
@@ -62,6 +66,9 @@ public sealed record JobRecord
 
     public long NetCharge => Refunded ? 0 : Price;
 
+    /// <summary>Running under a lease that has not run out at <paramref name="now"/>: some worker holds it.</summary>
+    public bool IsHeldAt(DateTimeOffset now) => State == JobStates.Running && LeaseUntil > now;
+
     public TableEntity ToEntity()
     {
         var e = new TableEntity(UserId, RowKey(Id)) { ETag = ETag }
@@ -72,7 +79,7 @@ public sealed record JobRecord
             .With("price", Price).With("refunded", Refunded)
             .With("error_code", ErrorCode).With("error_message", ErrorMessage).With("error_status", (long)ErrorStatus)
             .With("created_at", CreatedAt).With("started_at", StartedAt).With("finished_at", FinishedAt)
-            .With("lease_until", LeaseUntil).With("claim", Claim).With("attempts", (long)Attempts)
+            .With("lease_until", LeaseUntil).With("claim", Claim).With("attempts", (long)Attempts).With("throttles", (long)Throttles)
             .With("outputs_deleted", OutputsDeleted)
             .With("model_id", ModelId).With("prediction_id", PredictionId).With("strategy", Strategy);
         return e;
@@ -98,6 +105,7 @@ public sealed record JobRecord
         LeaseUntil = e.GetTime("lease_until"),
         Claim = e.GetString("claim"),
         Attempts = (int)(e.GetInt64("attempts") ?? 0),
+        Throttles = (int)(e.GetInt64("throttles") ?? 0),
         OutputsDeleted = e.GetBool("outputs_deleted") ?? false,
         ModelId = e.GetString("model_id"),
         PredictionId = e.GetString("prediction_id"),

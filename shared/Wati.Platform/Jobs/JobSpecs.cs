@@ -53,6 +53,18 @@ public static class JobSpecs
         }
     }
 
+    /// <summary>
+    /// Pixels of one output image: gfpgan the input times scale squared, iclight width times height,
+    /// style the input's size, background <c>bg</c>'s size.
+    /// </summary>
+    public static long OutputPixels(JobSpec spec) => spec.Parameters switch
+    {
+        GfpganParameters p => spec.Images["image"].Info.Pixels * p.Scale * p.Scale,
+        IcLightParameters p => (long)p.Width * p.Height,
+        BackgroundParameters => spec.Images["bg"].Info.Pixels,
+        _ => spec.Images.Values.Select(i => i.Info.Pixels).DefaultIfEmpty(0).Max(),
+    };
+
     public static long PriceOf(JobSpec spec, Credits.CreditsOptions prices) => prices.PriceOf(spec.Model) * spec.OutputCount;
 
     /// <summary>Where output <paramref name="index"/> is stored (the response-format document's key layout).</summary>

@@ -15,10 +15,31 @@ public sealed class JobsOptions
     [Range(1, 1000)] public int MaxActivePerUser { get; set; } = 4;
 
     /// <summary>
-    /// How long a worker owns a running job; after that another may take it over. Kept equal to the
-    /// queue's visibility timeout, so a crashed worker's redelivered message finds the lease over.
+    /// How long a worker owns a running job, in seconds, unless it renews the lease (it does, every third
+    /// of it, while the model runs); after that another worker, or the sweeper, takes the job over.
     /// </summary>
-    [Range(5, 3600)] public int LeaseSeconds { get; set; } = 120;
+    [Range(3, 3600)] public int LeaseSeconds { get; set; } = 120;
+
+    /// <summary>Model runs a job gets (first run and retries after failures or lost workers); the last failure refunds.</summary>
+    [Range(1, 20)] public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Times a job may be put back because the provider throttled it (429); these do not count as attempts.</summary>
+    [Range(0, 1000)] public int MaxThrottles { get; set; } = 20;
+
+    /// <summary>How often the sweeper looks for jobs that lost their message or their worker, in seconds.</summary>
+    [Range(1, 3600)] public int SweepSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// A queued job whose message was last sent this many seconds ago is sent again by the sweeper (a
+    /// duplicate is harmless: the job record decides). 0: the lease length.
+    /// </summary>
+    [Range(0, 86_400)] public int RequeueAfterSeconds { get; set; }
+
+    /// <summary>
+    /// A submit that has not charged after this many seconds is abandoned by the sweeper: its inputs are
+    /// deleted and a late charge is refused, so nothing is charged for a job that cannot run.
+    /// </summary>
+    [Range(10, 86_400)] public int AbandonSubmitAfterSeconds { get; set; } = 300;
 
     /// <summary>Lifetime of output URLs in answers.</summary>
     [Range(60, 7 * 24 * 3600)] public int OutputUrlSeconds { get; set; } = 3600;
@@ -42,4 +63,17 @@ public sealed class ModelsOptions
 
     /// <summary>Base delay of the jittered exponential backoff.</summary>
     [Range(0, 60_000)] public int RetryBaseDelayMs { get; set; } = 500;
+
+    /// <summary>
+    /// Largest output one call may ask for, in pixels per image (gfpgan: input × scale²; iclight: width ×
+    /// height; style and background: the input's size). Checked before charging: 400 naming the limit.
+    /// </summary>
+    [Range(1, long.MaxValue)] public long MaxOutputPixels { get; set; } = 16_000_000;
+
+    /// <summary>
+    /// Model runs at once in this process; a job waiting for a slot is still queued, not running. The
+    /// local provider runs one image at a time (libvips spreads one image over every core); a remote
+    /// provider such as Replicate can take many.
+    /// </summary>
+    [Range(1, 1024)] public int MaxConcurrentRuns { get; set; } = 1;
 }

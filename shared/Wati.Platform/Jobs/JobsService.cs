@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wati.Envelope;
 using Wati.Platform.Common;
@@ -14,20 +15,24 @@ namespace Wati.Platform.Jobs;
 public sealed record Submission(JobRecord Job, bool Replayed);
 
 /// <summary>
-/// Submitting, reading, listing and canceling jobs. Submit order is chosen so that no crash leaves
-/// money taken for work that will never run: inputs stored, lookup row written, message enqueued,
-/// and only then the atomic charge that creates the job row. A message whose job never got charged
-/// finds no job and is dropped.
+/// Submitting, reading, listing and canceling jobs. Submit order (docs/decisions/0004): inputs stored,
+/// lookup row and active-index entry written, then the atomic charge that creates the job row, and only
+/// then the message is sent and marked sent in the index. A message therefore always finds its job row;
+/// a crash between charge and send leaves a queued job whose index entry says "not sent", which the
+/// <see cref="JobSweeper"/> sends.
 /// </summary>
 public sealed class JobsService(
     ITableStore store,
     IObjectStore objects,
-    IJobQueue queue,
+    IJobQueueProducer queue,
+    ActiveJobIndex index,
     CreditsService credits,
     IIdGenerator ids,
     TimeProvider time,
     JobNotifier notifier,
-    IOptions<JobsOptions> options)
+    IOptions<JobsOptions> options,
+    IOptions<ModelsOptions> models,
+    ILogger<JobsService> logger)
 {
     public const string UsersTable = "users";
     public const string LookupTable = "jobs";
@@ -48,10 +53,16 @@ public sealed class JobsService(
             staleIdem = existing;
         }
 
+        var maxPixels = models.Value.MaxOutputPixels;
+        if (JobSpecs.OutputPixels(spec) is var pixels && pixels > maxPixels)
+            throw ApiException.Validation($"the output would be {pixels} pixels; at most {maxPixels} pixels per image are allowed",
+                new { output_pixels = pixels, max_output_pixels = maxPixels });
+
         var now = time.GetUtcNow();
         var jobId = "job_" + ids.NewDescendingId(now);
         var price = JobSpecs.PriceOf(spec, credits.Options);
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        JobRecord job;
         try
         {
             foreach (var (field, upload) in spec.Images)
@@ -61,9 +72,9 @@ public sealed class JobsService(
                 inputs[field] = key;
             }
             await store.InsertAsync(LookupTable, new TableEntity(jobId, LookupRow).With("user_id", userId).With("created_at", now), ct);
-            await queue.EnqueueAsync(JobSpecs.QueueOf(spec.Model), new JobMessage(jobId, spec.Model), cancellationToken: ct);
+            await index.AddAsync(jobId, userId, spec.Model, now, inputs.Values, ct);
 
-            var job = new JobRecord
+            job = new JobRecord
             {
                 Id = jobId, UserId = userId, Model = spec.Model, State = JobStates.Queued,
                 Params = JobSpecs.ToJson(spec.Parameters), Inputs = inputs, Price = price, CreatedAt = now,
@@ -75,7 +86,6 @@ public sealed class JobsService(
                 extra.Add(staleIdem is null ? TableOperation.Insert(idem) : TableOperation.Replace(idem, staleIdem.ETag ?? "*"));
             }
             await credits.ChargeJobAsync(userId, jobId, price, $"{spec.Model} job", options.Value.MaxActivePerUser, extra, ct);
-            return new Submission(job, Replayed: false);
         }
         catch (Exception e)
         {
@@ -86,6 +96,28 @@ public sealed class JobsService(
                 await ReplayAsync(userId, winner, requestHash!, ct) is { } replay)
                 return replay;
             throw;
+        }
+
+        // Charged: from here on the job is never given up, whatever the caller does.
+        await SendAsync(job.Id, job.Model, CancellationToken.None);
+        return new Submission(job, Replayed: false);
+    }
+
+    /// <summary>
+    /// Sends the job's message and marks it sent in the active index. A failure is logged, not thrown:
+    /// the job is charged and queued, and the sweeper sends it.
+    /// </summary>
+    public async Task SendAsync(string jobId, string model, CancellationToken ct)
+    {
+        try
+        {
+            var sentAt = time.GetUtcNow();
+            await queue.EnqueueAsync(JobSpecs.QueueOf(model), new JobMessage(jobId, model), cancellationToken: ct);
+            await index.MarkEnqueuedAsync(jobId, sentAt, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Could not send job {JobId} to its queue; the sweeper will send it", jobId);
         }
     }
 
@@ -137,6 +169,7 @@ public sealed class JobsService(
             }, ct);
             notifier.Notify(jobId);
             job = await GetAsync(userId, jobId, ct);
+            if (job.State == JobStates.Canceled) await index.RemoveAsync(jobId, CancellationToken.None);
         }
         if (!JobStates.IsFinished(job.State))
             throw ApiException.Validation("the job is running and cannot be canceled now; delete it once it has finished",
@@ -167,12 +200,13 @@ public sealed class JobsService(
         // Best effort and never with the request's token: the caller may have gone away.
         try
         {
+            await index.RemoveAsync(jobId, CancellationToken.None);
             await store.DeleteAsync(LookupTable, jobId, LookupRow, "*", CancellationToken.None);
             foreach (var key in inputKeys) await objects.DeleteAsync(key, CancellationToken.None);
         }
         catch (Exception)
         {
-            // What is left is unreachable: a lookup row without a job is dropped by the processor.
+            // What is left is found by the sweeper through the index entry (or is unreachable and harmless).
         }
     }
 

@@ -51,6 +51,10 @@ public sealed class FakeModelProvider : IModelProvider
     public static Behavior Transient(string message = "busy") =>
         (_, _) => throw new ModelException(message, isTransient: true);
 
+    /// <summary>A 429-like refusal that names when to come back.</summary>
+    public static Behavior Throttled(TimeSpan retryAfter) =>
+        (_, _) => throw new ModelException("throttled", isTransient: true, retryAfter: retryAfter);
+
     /// <summary>Signals <see cref="Gate.Started"/>, then waits for <see cref="Gate.Release"/> (or cancellation).</summary>
     public static Behavior Block(Gate gate, Behavior then) => async (request, ct) =>
     {

@@ -17,8 +17,8 @@ namespace Wati.Tests.Jobs;
 
 /// <summary>
 /// Job processing against the real host (SQLite tables and queue, file store) with a scripted model
-/// provider. The queue worker is not started: each test receives the message itself and drives
-/// <see cref="JobProcessor.ProcessAsync"/>, so it decides which delivery is the last one.
+/// provider. The queue worker and the sweeper are not started: each test receives the message itself
+/// and drives <see cref="JobProcessor.ProcessAsync"/>.
 /// </summary>
 public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
 {
@@ -26,6 +26,9 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     {
         ["Wati:Models:MaxRetries"] = "0",
         ["Wati:Models:RetryBaseDelayMs"] = "1",
+        ["Wati:Jobs:MaxAttempts"] = "2",
+        // Two workers of this process run at once in the takeover tests.
+        ["Wati:Models:MaxConcurrentRuns"] = "2",
     })
     {
         public FakeModelProvider Model { get; } = new();
@@ -38,7 +41,8 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
                 s.RemoveAll<IModelProvider>();
                 s.AddSingleton<IModelProvider>(Model);
                 // Only the queue worker: AdminBootstrap must still run.
-                foreach (var worker in s.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(JobQueueWorker)).ToList())
+                foreach (var worker in s.Where(d => d.ServiceType == typeof(IHostedService) &&
+                                                    (d.ImplementationType == typeof(JobQueueWorker) || d.ImplementationType == typeof(JobSweeperService))).ToList())
                     s.Remove(worker);
             });
         }
@@ -51,7 +55,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     private readonly ApiClient _api;
     private readonly FakeModelProvider _model;
     private readonly JobProcessor _processor;
-    private readonly IJobQueue _queue;
+    private readonly SqliteJobQueue _queue;
     private readonly ITableStore _store;
     private readonly IObjectStore _objects;
     private readonly CreditsService _credits;
@@ -64,7 +68,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         _model = app.Model;
         _model.Reset();
         _processor = app.Services.GetRequiredService<JobProcessor>();
-        _queue = app.Services.GetRequiredService<IJobQueue>();
+        _queue = app.Services.GetRequiredService<SqliteJobQueue>();
         _store = app.Services.GetRequiredService<ITableStore>();
         _objects = app.Services.GetRequiredService<IObjectStore>();
         _credits = app.Services.GetRequiredService<CreditsService>();
@@ -83,7 +87,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
 
         _model.Next(FakeModelProvider.Succeed(width: 6, height: 4));
         var lease = await ReceiveAsync(jobId);
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
         Assert.True(await _queue.CompleteAsync(lease));
 
         Assert.Equal(1, _model.Calls);
@@ -117,7 +121,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         _model.Next(FakeModelProvider.RejectInput("bad"));
         var lease = await ReceiveAsync(jobId);
         // Not the last delivery, yet the input error is final: no throw, no retry.
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
         Assert.True(await _queue.CompleteAsync(lease));
         Assert.Equal(1, _model.Calls);
 
@@ -138,7 +142,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
 
         // A redelivery of the failed job's message refunds nothing more.
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: true, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
         Assert.Equal(1, _model.Calls);
         await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
         await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
@@ -147,7 +151,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     // ---- 3. transient failure ---------------------------------------------------------------------
 
     [Fact]
-    public async Task TransientFailureThrowsForRetryThenFailsAndRefundsOnceOnTheLastDelivery()
+    public async Task TransientFailureGoesBackToTheQueueThenFailsAndRefundsOnceOnTheLastAttempt()
     {
         var (user, userId) = await _api.NewUserAsync();
         var jobId = await SubmitGfpganAsync(user);
@@ -155,20 +159,25 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         _model.Next(FakeModelProvider.Transient("busy"), FakeModelProvider.Transient("still busy"));
         var first = await ReceiveAsync(jobId);
         Assert.Equal(1, first.DeliveryCount);
-        var thrown = await Assert.ThrowsAsync<ModelException>(() => _processor.ProcessAsync(first.Message, lastDelivery: false, CancellationToken.None));
-        Assert.True(thrown.IsTransient);
-        Assert.True(await _queue.AbandonAsync(first));
+        var outcome = await _processor.ProcessAsync(first.Message, null, CancellationToken.None);
+        Assert.False(outcome.IsDone);
+        Assert.True(outcome.RetryAfter > TimeSpan.Zero);
+        Assert.True(await _queue.RescheduleAsync(first, TimeSpan.Zero));
 
-        // Still refundable: charged, held, not finished, nothing refunded.
+        // Back in the queue, still charged and held, nothing refunded; the attempt is counted on the job.
         var held = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
-        Assert.False(JobStates.IsFinished(held.State));
+        Assert.Equal(JobStates.Queued, held.State);
+        Assert.Equal(1, held.Attempts);
+        Assert.Null(held.LeaseUntil);
         Assert.False(held.Refunded);
         await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: GfpganPrice);
         await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
 
+        // The rescheduled message is fresh: its deliveries start again.
         var second = await ReceiveAsync(jobId);
-        Assert.Equal(2, second.DeliveryCount);
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(second.Message, lastDelivery: true, CancellationToken.None));
+        Assert.Equal(1, second.DeliveryCount);
+        Assert.Equal(2, second.Message.Attempt);
+        Assert.True((await _processor.ProcessAsync(second.Message, null, CancellationToken.None)).IsDone);
         Assert.True(await _queue.CompleteAsync(second));
         Assert.Equal(2, _model.Calls);
 
@@ -190,16 +199,41 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
 
         _model.Next(FakeModelProvider.Transient(), FakeModelProvider.Succeed());
         var first = await ReceiveAsync(jobId);
-        await Assert.ThrowsAsync<ModelException>(() => _processor.ProcessAsync(first.Message, lastDelivery: false, CancellationToken.None));
-        Assert.True(await _queue.AbandonAsync(first));
+        Assert.False((await _processor.ProcessAsync(first.Message, null, CancellationToken.None)).IsDone);
+        Assert.True(await _queue.RescheduleAsync(first, TimeSpan.Zero));
 
         var second = await ReceiveAsync(jobId);
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(second.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(second.Message, null, CancellationToken.None));
         Assert.True(await _queue.CompleteAsync(second));
 
         var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
         Assert.Equal(JobStates.Succeeded, job.State);
         Assert.NotNull(await ReadObjectAsync(Assert.Single(job.Outputs).Key));
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
+    }
+
+    [Fact]
+    public async Task AThrottledRunDoesNotSpendAnAttempt()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+
+        _model.Next(FakeModelProvider.Throttled(TimeSpan.FromSeconds(7)), FakeModelProvider.Throttled(TimeSpan.FromSeconds(7)),
+            FakeModelProvider.Throttled(TimeSpan.FromSeconds(7)), FakeModelProvider.Succeed());
+        for (var i = 0; i < 3; i++)
+        {
+            var lease = await ReceiveAsync(jobId);
+            var outcome = await _processor.ProcessAsync(lease.Message, null, CancellationToken.None);
+            Assert.Equal(TimeSpan.FromSeconds(7), outcome.RetryAfter);
+            Assert.True(await _queue.RescheduleAsync(lease, TimeSpan.Zero));
+        }
+        var throttled = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal((JobStates.Queued, 0, 3), (throttled.State, throttled.Attempts, throttled.Throttles));
+
+        var last = await ReceiveAsync(jobId);
+        Assert.True((await _processor.ProcessAsync(last.Message, null, CancellationToken.None)).IsDone);
+        Assert.Equal(JobStates.Succeeded, (await _jobs.GetAsync(userId, jobId, CancellationToken.None)).State);
         await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
         await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
     }
@@ -214,12 +248,12 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
 
         _model.Next(FakeModelProvider.Succeed(seed: 1), FakeModelProvider.Succeed(seed: 2));
         var lease = await ReceiveAsync(jobId);
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
         var before = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
         var key = Assert.Single(before.Outputs).Key;
 
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: true, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
         Assert.True(await _queue.CompleteAsync(lease));
 
         Assert.Equal(1, _model.Calls);
@@ -234,43 +268,104 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     // ---- 5. crash recovery ------------------------------------------------------------------------
 
     [Fact]
+    public async Task AWorkerStoppedByItsHostGivesTheJobBackAtOnce()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+        var lease = await ReceiveAsync(jobId);
+
+        var gate = new FakeModelProvider.Gate();
+        _model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed()), FakeModelProvider.Succeed(seed: 3));
+        using var stop = new CancellationTokenSource();
+        var stopping = _processor.ProcessAsync(lease.Message, null, stop.Token);
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(JobStates.Running, (await _jobs.GetAsync(userId, jobId, CancellationToken.None)).State);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stopping);
+
+        var back = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal((JobStates.Queued, 0), (back.State, back.Attempts));
+        Assert.True((await _processor.ProcessAsync(lease.Message, null, CancellationToken.None)).IsDone);
+        Assert.True(await _queue.CompleteAsync(lease));
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal((JobStates.Succeeded, 1), (job.State, job.Attempts));
+        await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
+    }
+
+    [Fact]
     public async Task AJobWhoseWorkerDiedIsTakenOverOnceTheLeasePassesAndFinishesOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
         var jobId = await SubmitGfpganAsync(user);
         var lease = await ReceiveAsync(jobId);
 
-        // The first worker claims the job, then "dies" mid-call.
-        var gate = new FakeModelProvider.Gate();
-        _model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed()), FakeModelProvider.Succeed(seed: 3));
-        using var death = new CancellationTokenSource();
-        var dying = _processor.ProcessAsync(lease.Message, lastDelivery: false, death.Token);
-        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await death.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dying);
-
-        var running = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
-        Assert.Equal(JobStates.Running, running.State);
-        Assert.True(running.LeaseUntil > DateTimeOffset.UtcNow);
+        // A worker claimed the job and died (the process is gone: its lease stays until it runs out).
+        await CrashedWorkerHoldsAsync(userId, jobId, TimeSpan.FromMinutes(1));
         await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: GfpganPrice);
 
-        // While its lease runs, a redelivery leaves the job alone.
-        Assert.Equal(ProcessOutcome.RetryLater, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
-        Assert.Equal(1, _model.Calls);
+        // While its lease runs, a delivery leaves the job alone and is done with: the sweeper owns what follows.
+        _model.Next(FakeModelProvider.Succeed(seed: 3));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
+        Assert.Equal(0, _model.Calls);
 
         await ExpireLeaseAsync(userId, jobId);
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: true, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
         Assert.True(await _queue.CompleteAsync(lease));
 
-        Assert.Equal(2, _model.Calls);
+        Assert.Equal(1, _model.Calls);
         var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
         Assert.Equal(JobStates.Succeeded, job.State);
         Assert.Equal(2, job.Attempts);
-        Assert.Equal(running.StartedAt, job.StartedAt);
         Assert.Equal(FakeModelProvider.OutputBytes(seed: 3), await ReadObjectAsync(Assert.Single(job.Outputs).Key));
         await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: 0);
         await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 0);
+    }
+
+    [Fact]
+    public async Task AWorkerLostOnTheLastAttemptFailsTheJobAndRefundsOnce()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+        var lease = await ReceiveAsync(jobId);
+
+        await CrashedWorkerHoldsAsync(userId, jobId, TimeSpan.FromSeconds(-1), attempts: 2);
+        Assert.True((await _processor.ProcessAsync(lease.Message, null, CancellationToken.None)).IsDone);
+        Assert.True((await _processor.ProcessAsync(lease.Message, null, CancellationToken.None)).IsDone);
+        Assert.True(await _queue.CompleteAsync(lease));
+
+        Assert.Equal(0, _model.Calls);
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal((JobStates.Failed, true), (job.State, job.Refunded));
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
+    }
+
+    [Fact]
+    public async Task ADeadLetteredMessageFailsItsJobAndRefundsExactlyOnce()
+    {
+        var (user, userId) = await _api.NewUserAsync();
+        var jobId = await SubmitGfpganAsync(user);
+        var lease = await ReceiveAsync(jobId);
+        await CrashedWorkerHoldsAsync(userId, jobId, TimeSpan.FromMinutes(1));
+        Assert.True(await _queue.DeadLetterAsync(lease, "test"));
+        var letter = Assert.Single(await _queue.ReceiveDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.JobId == jobId);
+
+        // A live worker still holds the job: the hook leaves it to that worker (or to the sweeper).
+        await _processor.HandleDeadLetterAsync(letter.Message, letter.Reason, CancellationToken.None);
+        Assert.Equal(JobStates.Running, (await _jobs.GetAsync(userId, jobId, CancellationToken.None)).State);
+
+        await ExpireLeaseAsync(userId, jobId);
+        await _processor.HandleDeadLetterAsync(letter.Message, letter.Reason, CancellationToken.None);
+        await _processor.HandleDeadLetterAsync(letter.Message, letter.Reason, CancellationToken.None);
+        await _queue.AcknowledgeDeadLetterAsync(letter);
+        Assert.DoesNotContain(await _queue.ReceiveDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.JobId == jobId);
+        Assert.Contains(await _queue.GetDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.JobId == jobId);
+
+        var job = await _jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal((JobStates.Failed, true), (job.State, job.Refunded));
+        await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
+        await AssertLedgerForJobAsync(user, jobId, charges: 1, refunds: 1);
     }
 
     [Fact]
@@ -283,10 +378,10 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         // Worker A stalls past its lease; worker B takes the job over and fails it for good.
         var gate = new FakeModelProvider.Gate();
         _model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed(seed: 4)), FakeModelProvider.RejectInput("rejected by B"));
-        var slow = _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None);
+        var slow = _processor.ProcessAsync(lease.Message, null, CancellationToken.None);
         await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await ExpireLeaseAsync(userId, jobId);
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
 
         // A wakes up with a result: it must neither settle nor keep its output.
         gate.Release();
@@ -312,25 +407,18 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
 
         // No lookup row at all.
         Assert.Equal(ProcessOutcome.Done,
-            await _processor.ProcessAsync(new JobMessage("job_neverexisted00", ModelNames.Gfpgan), lastDelivery: false, CancellationToken.None));
+            await _processor.ProcessAsync(new JobMessage("job_neverexisted00", ModelNames.Gfpgan), null, CancellationToken.None));
 
-        // A lookup row whose charge never happened: dropped once the charge cannot still be on its way.
-        var stale = "job_stale" + Guid.NewGuid().ToString("N");
-        await _store.InsertAsync(JobsService.LookupTable, new TableEntity(stale, JobsService.LookupRow)
-            .With("user_id", userId).With("created_at", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5)));
-        Assert.Equal(ProcessOutcome.Done,
-            await _processor.ProcessAsync(new JobMessage(stale, ModelNames.Gfpgan), lastDelivery: true, CancellationToken.None));
-
-        // One just written may still be followed by its charge: look again later.
-        var fresh = "job_fresh" + Guid.NewGuid().ToString("N");
-        await _store.InsertAsync(JobsService.LookupTable, new TableEntity(fresh, JobsService.LookupRow)
+        // A lookup row whose charge has not happened (yet): messages are sent only after the charge, so
+        // this message is not the job's, and the sweeper owns the submit.
+        var pending = "job_pending" + Guid.NewGuid().ToString("N");
+        await _store.InsertAsync(JobsService.LookupTable, new TableEntity(pending, JobsService.LookupRow)
             .With("user_id", userId).With("created_at", DateTimeOffset.UtcNow));
-        Assert.Equal(ProcessOutcome.RetryLater,
-            await _processor.ProcessAsync(new JobMessage(fresh, ModelNames.Gfpgan), lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done,
+            await _processor.ProcessAsync(new JobMessage(pending, ModelNames.Gfpgan), null, CancellationToken.None));
 
         Assert.Equal(0, _model.Calls);
-        Assert.Null(await _jobs.FindAsync(userId, stale, CancellationToken.None));
-        Assert.Null(await _jobs.FindAsync(userId, fresh, CancellationToken.None));
+        Assert.Null(await _jobs.FindAsync(userId, pending, CancellationToken.None));
         await AssertMoneyAsync(user, userId, StartBalance, reserved: 0);
         var ledger = await LedgerAsync(user);
         Assert.Equal("grant", Assert.Single(ledger).GetProperty("kind").GetString());
@@ -353,7 +441,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         foreach (var key in inputs) Assert.Null(await ReadObjectAsync(key));
 
         var lease = await ReceiveAsync(jobId);
-        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, lastDelivery: false, CancellationToken.None));
+        Assert.Equal(ProcessOutcome.Done, await _processor.ProcessAsync(lease.Message, null, CancellationToken.None));
         Assert.True(await _queue.CompleteAsync(lease));
 
         Assert.Equal(0, _model.Calls);
@@ -397,6 +485,17 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
             await _queue.CompleteAsync(lease);
         }
         throw new InvalidOperationException($"no message for {jobId}");
+    }
+
+    /// <summary>Makes the job look claimed by a worker that died: running, another claim, lease until now + <paramref name="left"/>.</summary>
+    private async Task CrashedWorkerHoldsAsync(string userId, string jobId, TimeSpan left, int attempts = 1)
+    {
+        var row = await _store.GetAsync(JobsService.UsersTable, userId, JobRecord.RowKey(jobId));
+        Assert.NotNull(row);
+        Assert.Equal(JobStates.Queued, row.GetString("state"));
+        await _store.MergeAsync(JobsService.UsersTable, new TableEntity(userId, JobRecord.RowKey(jobId))
+            .With("state", JobStates.Running).With("claim", "claim_dead").With("attempts", (long)attempts)
+            .With("started_at", DateTimeOffset.UtcNow).With("lease_until", DateTimeOffset.UtcNow + left), row.ETag ?? "*");
     }
 
     /// <summary>Moves the running job's lease into the past, as if the time it was granted for had gone by.</summary>

@@ -1,61 +1,95 @@
 namespace Wati.Platform.Jobs.Queue;
 
 /// <summary>
-/// A work queue with Service Bus semantics (design section 9): one named queue per model, at-least-once
-/// delivery through leases (peek-lock), a delivery count, and dead-lettering once a message has been
-/// delivered more than the configured maximum. Embedded backend: SQLite; Azure: Service Bus.
+/// The sending side of the job queues (design section 9), used by every host: one named queue per
+/// model, at-least-once delivery. Backends: SQLite (embedded) and Azure Storage Queues.
 /// </summary>
-public interface IJobQueue
+public interface IJobQueueProducer
 {
     /// <summary>
-    /// Adds a message. Duplicate detection: while a message with the same <see cref="JobMessage.JobId"/>
-    /// is pending (queued or leased) in that queue, a second enqueue is dropped and returns false.
+    /// Adds a message, visible after <paramref name="delay"/> (none: at once). False when the backend
+    /// dropped it as a duplicate of a message for the same job still pending in that queue (the SQLite
+    /// backend detects duplicates; Storage Queues do not, and processing is idempotent by the job record).
     /// </summary>
     Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Readiness: true when messages can be sent.</summary>
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// The receiving side for hosts that poll (<c>server/</c>): leases with a visibility timeout, a delivery
+/// count, and dead-lettering once a message was delivered more than <see cref="QueueOptions.MaxDeliveries"/>
+/// times. Functions hosts do not use it: their queue trigger receives, and the host dead-letters to
+/// <c>{queue}-poison</c>.
+/// </summary>
+public interface IJobQueueConsumer
+{
     /// <summary>
     /// Leases the oldest visible message for <paramref name="visibilityTimeout"/>, waiting up to
-    /// <paramref name="maxWait"/> for one to arrive; null when none did. Increments the delivery count;
-    /// a message whose count would exceed the maximum is dead-lettered instead of returned.
+    /// <paramref name="maxWait"/> for one; null when none came. Increments the delivery count; a message
+    /// whose count would exceed the maximum is dead-lettered instead (see <see cref="ReceiveDeadLettersAsync"/>).
     /// </summary>
     Task<QueueLease?> ReceiveAsync(string queue, TimeSpan visibilityTimeout, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>Removes the message. False when the lease was lost (expired and taken by another consumer).</summary>
     Task<bool> CompleteAsync(QueueLease lease, CancellationToken cancellationToken = default);
 
-    /// <summary>Releases the lease so the message is delivered again after <paramref name="delay"/>.</summary>
+    /// <summary>Releases the lease so the message is delivered again after <paramref name="delay"/> (its delivery count kept).</summary>
     Task<bool> AbandonAsync(QueueLease lease, TimeSpan? delay = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Moves the message to the queue's dead-letter list with a reason.</summary>
-    Task<bool> DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Replaces the leased message by a fresh one (delivery count 0, <see cref="JobMessage.Attempt"/> + 1)
+    /// that becomes visible after <paramref name="delay"/>: "try again later" without spending deliveries.
+    /// False when the lease was lost.
+    /// </summary>
+    Task<bool> RescheduleAsync(QueueLease lease, TimeSpan delay, CancellationToken cancellationToken = default);
 
-    /// <summary>Extends a lease still held; false when it was lost.</summary>
+    /// <summary>Extends a lease still held to <paramref name="visibilityTimeout"/> from now; false when it was lost.</summary>
     Task<bool> RenewAsync(QueueLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default);
 
+    /// <summary>Moves the message to the queue's dead letters with a reason.</summary>
+    Task<bool> DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Dead letters not yet handled (oldest first, at most <paramref name="take"/>): each must fail and
+    /// refund its job, then be passed to <see cref="AcknowledgeDeadLetterAsync"/>. A crash in between
+    /// hands it out again; handling is idempotent by the job record.
+    /// </summary>
+    Task<IReadOnlyList<DeadLetter>> ReceiveDeadLettersAsync(string queue, int take = 16, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks a dead letter handled; it stays listed by <see cref="GetDeadLettersAsync"/>.</summary>
+    Task AcknowledgeDeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts of pending, leased and dead messages.</summary>
     Task<QueueCounts> GetCountsAsync(string queue, CancellationToken cancellationToken = default);
 
+    /// <summary>Dead letters, handled or not, oldest first (for the admin routes).</summary>
     Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default);
-
-    Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>The queue message contract: <c>{"job_id","model","attempt"}</c>. All else is read from the job record.</summary>
 public sealed record JobMessage(string JobId, string Model, int Attempt = 1);
 
+/// <summary>A received message and the lease on it; <paramref name="DeliveryCount"/> counts from 1.</summary>
 public sealed record QueueLease(string Queue, long SequenceNumber, string LeaseToken, JobMessage Message, int DeliveryCount);
 
+/// <summary>Messages waiting (<paramref name="Active"/>), leased, and dead-lettered in one queue.</summary>
 public sealed record QueueCounts(int Active, int Leased, int DeadLettered);
 
-public sealed record DeadLetter(long SequenceNumber, JobMessage Message, int DeliveryCount, string Reason, DateTimeOffset DeadLetteredAt);
+/// <summary>A dead-lettered message, why (<paramref name="Reason"/>), and when.</summary>
+public sealed record DeadLetter(string Queue, long SequenceNumber, JobMessage Message, int DeliveryCount, string Reason,
+    DateTimeOffset DeadLetteredAt);
 
+/// <summary>Queue settings (<c>Wati:Queue</c>).</summary>
 public sealed class QueueOptions
 {
     public const string Section = "Wati:Queue";
 
-    /// <summary>Deliveries after which a message is dead-lettered.</summary>
+    /// <summary>Deliveries after which a message is dead-lettered (its job then fails and is refunded).</summary>
     public int MaxDeliveries { get; set; } = 5;
 
-    /// <summary>How long a received message stays invisible to others.</summary>
+    /// <summary>How long a received message stays invisible to others, in seconds; renewed while its job runs.</summary>
     public int VisibilityTimeoutSeconds { get; set; } = 120;
 
     /// <summary>Consumers per queue in the embedded host.</summary>

@@ -4,13 +4,13 @@ using Microsoft.Data.Sqlite;
 namespace Wati.Platform.Jobs.Queue;
 
 /// <summary>
-/// The embedded <see cref="IJobQueue"/>: one SQLite file in WAL mode shared by every process that opens it.
+/// The embedded job queue (<see cref="IJobQueueProducer"/> and <see cref="IJobQueueConsumer"/>): one SQLite file in WAL mode shared by every process that opens it.
 /// Every change runs in a <c>BEGIN IMMEDIATE</c> transaction, which takes SQLite's single write lock
 /// before reading, so two receivers (threads or processes) can never lease the same message.
 /// Message times come from the injected <see cref="TimeProvider"/>; only the long-poll wait uses real time,
 /// so tests that freeze time still see receives return.
 /// </summary>
-public sealed partial class SqliteJobQueue : IJobQueue, IDisposable
+public sealed partial class SqliteJobQueue : IJobQueueProducer, IJobQueueConsumer, IDisposable
 {
     public const string MaxDeliveryCountExceeded = "MaxDeliveryCountExceeded";
 
@@ -104,6 +104,17 @@ public sealed partial class SqliteJobQueue : IJobQueue, IDisposable
         return released;
     }
 
+    public async Task<bool> RescheduleAsync(QueueLease lease, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        var delayMs = Milliseconds(delay, nameof(delay));
+        // One statement: the message cannot be lost between removing the old and adding the new.
+        var moved = await UpdateLeased(lease,
+            "UPDATE messages SET lease_token = NULL, delivery_count = 0, attempt = attempt + 1, visible_at = $now + $delay",
+            cancellationToken, ("$delay", delayMs)).ConfigureAwait(false);
+        if (moved && delayMs == 0) _signals.Pulse(lease.Queue);
+        return moved;
+    }
+
     public Task<bool> DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
@@ -139,16 +150,35 @@ public sealed partial class SqliteJobQueue : IJobQueue, IDisposable
         return Task.FromResult(new QueueCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2)));
     }
 
-    public Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default) =>
+        SelectDeadLetters(queue, take, unhandledOnly: false, cancellationToken);
+
+    public Task<IReadOnlyList<DeadLetter>> ReceiveDeadLettersAsync(string queue, int take = 16, CancellationToken cancellationToken = default) =>
+        SelectDeadLetters(queue, take, unhandledOnly: true, cancellationToken);
+
+    public async Task AcknowledgeDeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deadLetter);
+        await WriteAsync((connection, tx) =>
+        {
+            using var update = Command(connection, tx,
+                "UPDATE messages SET handled_at = $now WHERE seq = $seq AND state = 'dead' AND handled_at IS NULL",
+                ("$now", NowMs()), ("$seq", deadLetter.SequenceNumber));
+            return update.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<IReadOnlyList<DeadLetter>> SelectDeadLetters(string queue, int take, bool unhandledOnly, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
         cancellationToken.ThrowIfCancellationRequested();
         using var connection = Open();
         using var select = Command(connection, null,
-            """
+            $"""
             SELECT seq, job_id, model, attempt, delivery_count, dead_reason, dead_at
-            FROM messages WHERE queue = $queue AND state = 'dead' ORDER BY seq LIMIT $take
+            FROM messages WHERE queue = $queue AND state = 'dead' {(unhandledOnly ? "AND handled_at IS NULL" : "")}
+            ORDER BY seq LIMIT $take
             """,
             ("$queue", queue), ("$take", take));
         using var reader = select.ExecuteReader();
@@ -156,6 +186,7 @@ public sealed partial class SqliteJobQueue : IJobQueue, IDisposable
         while (reader.Read())
         {
             letters.Add(new DeadLetter(
+                queue,
                 reader.GetInt64(0),
                 new JobMessage(reader.GetString(1), reader.GetString(2), reader.GetInt32(3)),
                 reader.GetInt32(4),

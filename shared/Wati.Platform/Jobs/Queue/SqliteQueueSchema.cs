@@ -24,7 +24,8 @@ internal static class SqliteQueueSchema
             lease_token    TEXT,
             state          TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'dead')),
             dead_reason    TEXT,
-            dead_at        INTEGER
+            dead_at        INTEGER,
+            handled_at     INTEGER
         );
         -- Duplicate detection covers pending messages only, so a job may be queued again once done or dead.
         CREATE UNIQUE INDEX IF NOT EXISTS ux_messages_pending ON messages (queue, job_id) WHERE state = 'active';
@@ -35,7 +36,14 @@ internal static class SqliteQueueSchema
 
     public static void Configure(SqliteConnection connection) => Execute(connection, ConnectionSettings);
 
-    public static void Create(SqliteConnection connection) => Execute(connection, Tables);
+    public static void Create(SqliteConnection connection)
+    {
+        Execute(connection, Tables);
+        // Files made before dead letters were handled by the job processor gain the column.
+        using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'handled_at'";
+        if (Convert.ToInt64(probe.ExecuteScalar()) == 0) Execute(connection, "ALTER TABLE messages ADD COLUMN handled_at INTEGER");
+    }
 
     private static void Execute(SqliteConnection connection, string sql)
     {
