@@ -112,6 +112,47 @@ public sealed class SqliteJobQueueTests : QueueTestBase
     }
 
     [Fact]
+    public async Task Reschedule_replaces_the_message_with_a_fresh_one_after_the_delay()
+    {
+        await Queue.EnqueueAsync("q", Job("j1"));
+        var first = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
+        Assert.NotNull(first);
+        var second = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
+        Assert.Null(second);
+        Time.Advance(Visibility + TimeSpan.FromSeconds(1));
+        var again = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
+        Assert.Equal(2, again?.DeliveryCount);
+
+        Assert.True(await Queue.RescheduleAsync(again!, TimeSpan.FromSeconds(10)));
+        Assert.False(await Queue.CompleteAsync(again!));
+        Time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Null(await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero));
+        Time.Advance(TimeSpan.FromSeconds(2));
+        var fresh = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
+        Assert.NotNull(fresh);
+        Assert.Equal((1, 2, "j1"), (fresh.DeliveryCount, fresh.Message.Attempt, fresh.Message.JobId));
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_handed_out_until_acknowledged_and_stay_listed()
+    {
+        Options.MaxDeliveries = 1;
+        await Queue.EnqueueAsync("q", Job("j1"));
+        Assert.NotNull(await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero));
+        Time.Advance(Visibility + TimeSpan.FromSeconds(1));
+        Assert.Null(await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero));
+
+        var letter = Assert.Single(await Queue.ReceiveDeadLettersAsync("q"));
+        Assert.Equal(("q", "j1", SqliteJobQueue.MaxDeliveryCountExceeded), (letter.Queue, letter.Message.JobId, letter.Reason));
+        // Not acknowledged (the handler died): handed out again, also to another instance.
+        Assert.Single(await NewQueue().ReceiveDeadLettersAsync("q"));
+
+        await Queue.AcknowledgeDeadLetterAsync(letter);
+        Assert.Empty(await Queue.ReceiveDeadLettersAsync("q"));
+        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message.JobId);
+    }
+
+    [Fact]
     public async Task Dead_letter_skips_to_the_next_message_in_the_same_receive()
     {
         Options.MaxDeliveries = 1;
