@@ -13,6 +13,7 @@ public static class RouteTable
         .. Users.UserRoutes.All,
         .. Credits.CreditRoutes.All,
         .. Jobs.JobRoutes.All,
+        .. Jobs.JobAdminRoutes.All,
         .. Storage.FileRoutes.All,
         .. Manifest.ManifestRoutes.All,
     ];

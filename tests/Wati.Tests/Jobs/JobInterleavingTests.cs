@@ -114,6 +114,11 @@ public sealed class JobInterleavingTests
         app.Time.Advance(JobSweeper.SendGrace + TimeSpan.FromSeconds(1));
         var stuck = Assert.Single(await app.Sweeper.ListStuckAsync(CancellationToken.None));
         Assert.Equal((jobId, SweepAction.Send), (stuck.JobId, stuck.Action));
+        var listed = (await (await app.Api().AdminAsync()).GetAsync("/v1/admin/jobs/stuck")).Expect(200);
+        var item = Assert.Single(listed.Data.GetProperty("items").EnumerateArray());
+        Assert.Equal((jobId, "send", "queued"), (item.GetProperty("job_id").GetString(), item.GetProperty("action").GetString(),
+            item.GetProperty("state").GetString()));
+        (await user.GetAsync("/v1/admin/jobs/stuck")).Expect(403, "PERMISSION_DENIED");
         Assert.Equal(1, (await app.Sweeper.SweepAsync(CancellationToken.None)).Sent);
         // Sent once: the next sweep leaves it alone.
         Assert.Equal(0, (await app.Sweeper.SweepAsync(CancellationToken.None)).Sent);

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Http;
+using Wati.Envelope;
+using Wati.Platform.Http;
+using Wati.Platform.Jobs.Queue;
+using Wati.Platform.Models;
+
+namespace Wati.Platform.Jobs;
+
+/// <summary>Admin views of jobs that need attention: stuck (per the sweeper) and dead-lettered.</summary>
+public static class JobAdminRoutes
+{
+    public static IEnumerable<RouteDef> All =>
+    [
+        new("AdminStuckJobs", "GET", "v1/admin/jobs/stuck", RouteAuth.Admin, Stuck),
+        new("AdminDeadLetters", "GET", "v1/admin/jobs/dead-letters", RouteAuth.Admin, DeadLetters),
+    ];
+
+    /// <summary>A dead-lettered message as listed: its job, queue, deliveries and why.</summary>
+    public sealed record DeadLetterView(string JobId, string Model, string Queue, int DeliveryCount, string Reason, DateTimeOffset DeadLetteredAt);
+
+    /// <summary>
+    /// A stuck job as listed; <paramref name="Action"/> is what the sweeper does next: <c>send</c>, <c>fail</c>,
+    /// <c>abandon</c> or <c>remove</c>.
+    /// </summary>
+    public sealed record StuckJobView(string JobId, string UserId, string Model, string? State, string Action, string Reason,
+        DateTimeOffset CreatedAt, DateTimeOffset? EnqueuedAt, DateTimeOffset? LeaseUntil, int Attempts);
+
+    // Active jobs the sweeper would act on now, oldest first (a page of them).
+    private static async Task<IResult> Stuck(RequestContext rc)
+    {
+        var stuck = (await rc.Service<JobSweeper>().ListStuckAsync(rc.Cancellation))
+            .Select(s => new StuckJobView(s.JobId, s.UserId, s.Model, s.State, s.Action.ToString().ToLowerInvariant(), s.Reason,
+                s.CreatedAt, s.EnqueuedAt, s.LeaseUntil, s.Attempts))
+            .ToList();
+        var page = rc.Paging();
+        return rc.List(stuck.Skip(page.Skip).Take(page.PageSize).ToList(), Pagination.Of(stuck.Count, page.Page, page.PageSize));
+    }
+
+    // Dead letters of every model queue (or of ?model=), handled or not: each one's job was failed and refunded.
+    private static async Task<IResult> DeadLetters(RequestContext rc)
+    {
+        var model = rc.Query("model");
+        if (model is not null && !ModelNames.All.Contains(model))
+            throw ApiException.Validation($"model must be one of: {string.Join(", ", ModelNames.All)}", new { field = "model" });
+        var queue = rc.Service<IJobQueueConsumer>();
+        var letters = new List<DeadLetterView>();
+        foreach (var m in model is null ? ModelNames.All : [model])
+            letters.AddRange((await queue.GetDeadLettersAsync(JobSpecs.QueueOf(m), 1000, rc.Cancellation))
+                .Select(d => new DeadLetterView(d.Message.JobId, m, d.Queue, d.DeliveryCount, d.Reason, d.DeadLetteredAt)));
+        var page = rc.Paging();
+        var ordered = letters.OrderByDescending(l => l.DeadLetteredAt).ToList();
+        return rc.List(ordered.Skip(page.Skip).Take(page.PageSize).ToList(), Pagination.Of(ordered.Count, page.Page, page.PageSize));
+    }
+}
