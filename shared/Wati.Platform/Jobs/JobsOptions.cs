@@ -12,7 +12,7 @@ public sealed class JobsOptions
     [Range(1, 600)] public int MaxWaitSeconds { get; set; } = 200;
 
     /// <summary>Queued or running jobs one user may have at once (429 above).</summary>
-    [Range(1, 1000)] public int MaxActivePerUser { get; set; } = 4;
+    [Range(1, 100_000)] public int MaxActivePerUser { get; set; } = 4;
 
     /// <summary>
     /// How long a worker owns a running job, in seconds, unless it renews the lease (it does, every third
