@@ -79,7 +79,11 @@ public sealed record QueueCounts(int Active, int Leased, int DeadLettered);
 
 /// <summary>A dead-lettered message, why (<paramref name="Reason"/>), and when.</summary>
 public sealed record DeadLetter(string Queue, long SequenceNumber, JobMessage Message, int DeliveryCount, string Reason,
-    DateTimeOffset DeadLetteredAt);
+    DateTimeOffset DeadLetteredAt)
+{
+    /// <summary>What the backend needs to acknowledge it (Storage Queues: message id and pop receipt); null for SQLite.</summary>
+    public string? Token { get; init; }
+}
 
 /// <summary>Queue settings (<c>Wati:Queue</c>).</summary>
 public sealed class QueueOptions

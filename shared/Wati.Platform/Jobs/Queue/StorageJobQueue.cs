@@ -1,0 +1,307 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+
+namespace Wati.Platform.Jobs.Queue;
+
+/// <summary>
+/// The job queues on Azure Storage Queues (Azure.Storage.Queues), both ports: the visibility timeout is
+/// the lease, extended with <c>UpdateMessage</c> (each update returns a new pop receipt, which the next
+/// update and the delete must use, so the adapter keeps the latest one per received message); after
+/// <see cref="QueueOptions.MaxDeliveries"/> a message moves to <c>{queue}-poison</c> exactly as the
+/// Functions host does, and <see cref="ReceiveDeadLettersAsync"/> reads that queue. Message bodies are the
+/// design's JSON, base64-encoded: the Functions queue trigger's default encoding, so a message sent here
+/// is read by the trigger and the other way round. Storage Queues have no duplicate detection; the job
+/// record makes duplicates harmless.
+/// </summary>
+public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
+{
+    /// <summary>The suffix of a queue's poison queue, as the Functions host names it.</summary>
+    public const string PoisonSuffix = "-poison";
+
+    /// <summary>Reason given to dead letters moved by this adapter (the Functions host gives none).</summary>
+    public const string MaxDeliveryCountExceeded = "MaxDeliveryCountExceeded";
+
+    // Idle polling backs off from the first to the last, as the Functions queue listener does.
+    private static readonly TimeSpan MinPoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DeadLetterVisibility = TimeSpan.FromMinutes(2);
+
+    private readonly QueueServiceClient _service;
+    private readonly QueueOptions _options;
+    private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new(StringComparer.Ordinal);
+    // Per lease (not per message: a message received again is a new lease), the message id and latest pop receipt.
+    private readonly ConcurrentDictionary<string, (string MessageId, string PopReceipt)> _receipts = new(StringComparer.Ordinal);
+
+    /// <param name="service">Created with <see cref="QueueMessageEncoding.Base64"/> (see <see cref="ClientOptions"/>).</param>
+    public StorageJobQueue(QueueServiceClient service, QueueOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxDeliveries < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxDeliveries must be at least 1");
+        _service = service;
+        _options = options;
+    }
+
+    /// <summary>
+    /// The client options every <see cref="QueueServiceClient"/> for this adapter must use: base64 bodies,
+    /// and service version 2026-06-06, the newest that Azurite 3.37 (the emulator the tests and
+    /// <c>func start</c> users run) accepts; Azure serves every version, so production loses nothing.
+    /// </summary>
+    public static QueueClientOptions ClientOptions() => new(QueueClientOptions.ServiceVersion.V2026_06_06)
+    {
+        MessageEncoding = QueueMessageEncoding.Base64,
+    };
+
+    /// <summary>Creates the model queues and their poison queues where missing.</summary>
+    public async Task CreateQueuesAsync(IEnumerable<string> queues, CancellationToken cancellationToken = default)
+    {
+        foreach (var name in queues)
+        {
+            await GetAsync(name, cancellationToken).ConfigureAwait(false);
+            await GetAsync(name + PoisonSuffix, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentException.ThrowIfNullOrEmpty(message.JobId);
+        var client = await GetAsync(queue, cancellationToken).ConfigureAwait(false);
+        await client.SendMessageAsync(Serialize(message), Visibility(delay), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken)
+            .ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<QueueLease?> ReceiveAsync(string queue, TimeSpan visibilityTimeout, TimeSpan maxWait,
+        CancellationToken cancellationToken = default)
+    {
+        if (visibilityTimeout < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(visibilityTimeout), "at least 1 s");
+        var client = await GetAsync(queue, cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
+        var poll = MinPoll;
+        while (true)
+        {
+            QueueMessage[] received = (await client.ReceiveMessagesAsync(1, visibilityTimeout, cancellationToken).ConfigureAwait(false)).Value;
+            if (received.Length == 1)
+            {
+                var m = received[0];
+                if (m.DequeueCount > _options.MaxDeliveries)
+                {
+                    await MoveToPoisonAsync(queue, client, m.MessageId, m.PopReceipt, m.Body.ToString(), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (TryParse(m.Body.ToString()) is not { } message)
+                {
+                    // Not our contract: it can never be processed, so it goes where the host would put it.
+                    await MoveToPoisonAsync(queue, client, m.MessageId, m.PopReceipt, m.Body.ToString(), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                var token = Guid.NewGuid().ToString("N");
+                _receipts[token] = (m.MessageId, m.PopReceipt);
+                return new QueueLease(queue, 0, token, message, (int)Math.Min(int.MaxValue, m.DequeueCount));
+            }
+
+            var left = maxWait - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) return null;
+            await Task.Delay(poll < left ? poll : left, cancellationToken).ConfigureAwait(false);
+            poll = TimeSpan.FromTicks(Math.Min(MaxPoll.Ticks, poll.Ticks * 2));
+        }
+    }
+
+    public async Task<bool> CompleteAsync(QueueLease lease, CancellationToken cancellationToken = default)
+    {
+        var client = await GetAsync(lease.Queue, cancellationToken).ConfigureAwait(false);
+        return await DeleteAsync(client, lease, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> AbandonAsync(QueueLease lease, TimeSpan? delay = null, CancellationToken cancellationToken = default) =>
+        await UpdateAsync(lease, Visibility(delay) ?? TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+
+    public async Task<bool> RescheduleAsync(QueueLease lease, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        if (!_receipts.ContainsKey(lease.LeaseToken)) return false;
+        // Send first: a crash in between leaves a duplicate, which the job record makes harmless, never a loss.
+        await EnqueueAsync(lease.Queue, lease.Message with { Attempt = lease.Message.Attempt + 1 }, delay, cancellationToken)
+            .ConfigureAwait(false);
+        return await CompleteAsync(lease, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<bool> RenewAsync(QueueLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default) =>
+        UpdateAsync(lease, visibilityTimeout, cancellationToken);
+
+    public async Task<bool> DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default)
+    {
+        if (!_receipts.TryGetValue(lease.LeaseToken, out var held)) return false;
+        var client = await GetAsync(lease.Queue, cancellationToken).ConfigureAwait(false);
+        await MoveToPoisonAsync(lease.Queue, client, held.MessageId, held.PopReceipt, Serialize(lease.Message), cancellationToken).ConfigureAwait(false);
+        _receipts.TryRemove(lease.LeaseToken, out _);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<DeadLetter>> ReceiveDeadLettersAsync(string queue, int take = 16, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
+        var poison = await GetAsync(queue + PoisonSuffix, cancellationToken).ConfigureAwait(false);
+        QueueMessage[] received = (await poison.ReceiveMessagesAsync(Math.Min(32, take), DeadLetterVisibility, cancellationToken)
+            .ConfigureAwait(false)).Value;
+        var letters = new List<DeadLetter>();
+        foreach (var m in received)
+        {
+            if (TryParse(m.Body.ToString()) is not { } message)
+            {
+                // Nothing to fail for a message that names no job; drop it so it is not handed out for ever.
+                await poison.DeleteMessageAsync(m.MessageId, m.PopReceipt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            letters.Add(new DeadLetter(queue, 0, message, (int)Math.Min(int.MaxValue, m.DequeueCount), MaxDeliveryCountExceeded,
+                m.InsertedOn ?? DateTimeOffset.UtcNow) { Token = m.MessageId + "\n" + m.PopReceipt });
+        }
+        return letters;
+    }
+
+    public async Task AcknowledgeDeadLetterAsync(DeadLetter deadLetter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deadLetter);
+        if (deadLetter.Token?.Split('\n') is not [var id, var receipt]) throw new ArgumentException("not received from this queue", nameof(deadLetter));
+        var poison = await GetAsync(deadLetter.Queue + PoisonSuffix, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await poison.DeleteMessageAsync(id, receipt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // Handled by another consumer meanwhile.
+        }
+    }
+
+    public async Task<QueueCounts> GetCountsAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        var main = await (await GetAsync(queue, cancellationToken).ConfigureAwait(false)).GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+        var poison = await (await GetAsync(queue + PoisonSuffix, cancellationToken).ConfigureAwait(false))
+            .GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+        // Storage Queues count visible and invisible messages together.
+        return new QueueCounts(main.Value.ApproximateMessagesCount, 0, poison.Value.ApproximateMessagesCount);
+    }
+
+    /// <summary>Peeks the poison queue (up to 32, the service's limit): only dead letters not yet handled are listed.</summary>
+    public async Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default)
+    {
+        var poison = await GetAsync(queue + PoisonSuffix, cancellationToken).ConfigureAwait(false);
+        PeekedMessage[] peeked = (await poison.PeekMessagesAsync(Math.Clamp(take, 1, 32), cancellationToken).ConfigureAwait(false)).Value;
+        return peeked.Select(p => TryParse(p.Body.ToString()) is { } m
+                ? new DeadLetter(queue, 0, m, (int)Math.Min(int.MaxValue, p.DequeueCount), MaxDeliveryCountExceeded, p.InsertedOn ?? default)
+                : null)
+            .OfType<DeadLetter>().ToList();
+    }
+
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _service.GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is RequestFailedException or AggregateException or HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> UpdateAsync(QueueLease lease, TimeSpan visibility, CancellationToken cancellationToken)
+    {
+        if (!_receipts.TryGetValue(lease.LeaseToken, out var held)) return false;
+        var client = await GetAsync(lease.Queue, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var updated = await client.UpdateMessageAsync(held.MessageId, held.PopReceipt, visibilityTimeout: visibility,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            _receipts[lease.LeaseToken] = (held.MessageId, updated.Value.PopReceipt);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 400)
+        {
+            // The lease ran out and another consumer took the message (the pop receipt no longer matches).
+            _receipts.TryRemove(lease.LeaseToken, out _);
+            return false;
+        }
+    }
+
+    private async Task<bool> DeleteAsync(QueueClient client, QueueLease lease, CancellationToken cancellationToken)
+    {
+        if (!_receipts.TryRemove(lease.LeaseToken, out var held)) return false;
+        try
+        {
+            await client.DeleteMessageAsync(held.MessageId, held.PopReceipt, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 400)
+        {
+            return false;
+        }
+    }
+
+    private async Task MoveToPoisonAsync(string queue, QueueClient client, string messageId, string popReceipt, string body,
+        CancellationToken cancellationToken)
+    {
+        var poison = await GetAsync(queue + PoisonSuffix, cancellationToken).ConfigureAwait(false);
+        await poison.SendMessageAsync(body, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await client.DeleteMessageAsync(messageId, popReceipt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 400)
+        {
+            // Someone else moved it meanwhile; the duplicate dead letter is handled idempotently.
+        }
+    }
+
+    private Task<QueueClient> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var lazy = _queues.GetOrAdd(name, n => new Lazy<Task<QueueClient>>(async () =>
+        {
+            var client = _service.GetQueueClient(n);
+            await client.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            return client;
+        }));
+        var task = lazy.Value;
+        // A failed creation is not cached: the next call tries again.
+        if (task.IsFaulted) _queues.TryRemove(new KeyValuePair<string, Lazy<Task<QueueClient>>>(name, lazy));
+        return task.WaitAsync(cancellationToken);
+    }
+
+    private static TimeSpan? Visibility(TimeSpan? delay)
+    {
+        if (delay is null || delay <= TimeSpan.Zero) return null;
+        // The service counts whole seconds, at most 7 days.
+        var seconds = Math.Min(Math.Ceiling(delay.Value.TotalSeconds), TimeSpan.FromDays(7).TotalSeconds - 1);
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static string Serialize(JobMessage message) =>
+        JsonSerializer.Serialize(new WireMessage(message.JobId, message.Model, message.Attempt));
+
+    private static JobMessage? TryParse(string body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<WireMessage>(body) is { JobId.Length: > 0, Model.Length: > 0 } w
+                ? new JobMessage(w.JobId, w.Model, Math.Max(1, w.Attempt))
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Design section 9's message: <c>{"job_id","model","attempt"}</c>.</summary>
+    private sealed record WireMessage(
+        [property: System.Text.Json.Serialization.JsonPropertyName("job_id")] string JobId,
+        [property: System.Text.Json.Serialization.JsonPropertyName("model")] string Model,
+        [property: System.Text.Json.Serialization.JsonPropertyName("attempt")] int Attempt);
+}
