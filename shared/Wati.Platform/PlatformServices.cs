@@ -81,7 +81,7 @@ public static class PlatformServices
         var provider = configuration[$"{ModelsOptions.Section}:Provider"] ?? "local";
         if (!provider.Equals("local", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"Wati:Models:Provider '{provider}' is not available in this build; use 'local'.");
-        services.AddSingleton<IModelProvider>(_ => new LocalModelProvider());
+        services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(logger: sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<LocalModelProvider>>()));
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
     }
 
