@@ -86,6 +86,7 @@ internal static class MultipartForm
         {
             // Kestrel: the connection delivered fewer bytes than Content-Length promised.
             BadHttpRequestException { StatusCode: 413 } => TooLarge(null),
+            BadHttpRequestException { StatusCode: 408 } => Broken("the body arrived too slowly", "body_rate"),
             BadHttpRequestException => Broken("the body is shorter than its Content-Length", "content_length"),
             // The reader's own limits on part headers and line lengths.
             InvalidDataException => Broken("a part's headers are malformed or over 16 KiB", "part_headers"),
