@@ -130,6 +130,19 @@ public sealed class LocalModelProviderTests
         Assert.Contains("60000x60000", e.Message);
     }
 
+    [Fact]
+    public async Task The_process_uses_the_bundled_libvips()
+    {
+        // docs/decisions/0003 (revision): NetVips.Native's libvips, from the build output, not an OS package.
+        await provider.RunAsync(Request(ModelNames.Gfpgan, new GfpganParameters(1, "1.3"), ("image", Photo(32, 24))));
+
+        var mapped = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Last())
+            .Where(path => path.Contains("libvips", StringComparison.Ordinal)).Distinct().ToList();
+        var bundled = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libvips.so.42");
+        Assert.Equal(bundled, Assert.Single(mapped));
+        Assert.Equal([8, 18, 7], new[] { NetVips.NetVips.Version(0), NetVips.NetVips.Version(1), NetVips.NetVips.Version(2) });
+    }
+
     private static double EdgeEnergy(byte[] file)
     {
         return Decode(file).Colourspace(NetVips.Enums.Interpretation.Bw).Sobel().Avg();
