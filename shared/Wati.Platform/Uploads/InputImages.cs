@@ -84,12 +84,16 @@ public static class InputImages
     /// Encodes a normalised image in <paramref name="format"/>. EXIF and XMP are dropped (they may hold
     /// the user's GPS position), the sRGB profile is kept, so the file says what its pixels mean.
     /// </summary>
-    public static byte[] Encode(Image image, ImageFormat format, int quality = 90) => format switch
+    public static byte[] Encode(Image image, ImageFormat format, int quality = 90)
     {
-        ImageFormat.Jpeg => image.JpegsaveBuffer(q: quality, keep: Enums.ForeignKeep.Icc),
-        ImageFormat.Png => image.PngsaveBuffer(keep: Enums.ForeignKeep.Icc),
-        _ => image.WebpsaveBuffer(q: quality, keep: Enums.ForeignKeep.Icc),
-    };
+        VipsErrors.Clear();
+        return format switch
+        {
+            ImageFormat.Jpeg => image.JpegsaveBuffer(q: quality, keep: Enums.ForeignKeep.Icc),
+            ImageFormat.Png => image.PngsaveBuffer(keep: Enums.ForeignKeep.Icc),
+            _ => image.WebpsaveBuffer(q: quality, keep: Enums.ForeignKeep.Icc),
+        };
+    }
 }
 
 /// <summary>

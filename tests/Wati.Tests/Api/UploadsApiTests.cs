@@ -92,6 +92,18 @@ public sealed class UploadsApiTests(UploadsApiTests.App app) : IClassFixture<Upl
     }
 
     [Fact]
+    public async Task ThePixelLimitNamesTheSizeAsShownAndIsCheckedBeforeAnyCharge()
+    {
+        using var small = new WatiAppFactory(new Dictionary<string, string?> { ["Wati:Uploads:MaxPixels"] = "50000" });
+        var (user, _) = await small.Api().NewUserAsync();
+
+        var r = (await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", Form(("image", Oriented(6))))).Expect(400, "VALIDATION_ERROR");
+
+        Assert.Equal("image is 200x400; at most 50000 pixels are accepted", r.Json.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("10", await BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task AnAdobeRgbGreenKeepsTheColourAColourManagedViewerShows()
     {
         var (user, _) = await _api.NewUserAsync();

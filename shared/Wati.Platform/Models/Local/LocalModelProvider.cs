@@ -29,6 +29,22 @@ public sealed class LocalModelProvider : IModelProvider
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRuns, 1);
         gate = new SemaphoreSlim(maxConcurrentRuns, maxConcurrentRuns);
         this.logger = logger ?? NullLogger<LocalModelProvider>.Instance;
+        if (logger is not null) RouteLibvipsWarnings(logger);
+    }
+
+    private static int warningsRouted;
+
+    /// <summary>
+    /// libvips reports per-tile decode trouble as GLib warnings, which would otherwise go to stderr as
+    /// raw library text; they go to our log at Debug instead (the refusal itself is logged with the
+    /// request id where it is decided). Process-wide, so done once.
+    /// </summary>
+    private static void RouteLibvipsWarnings(ILogger logger)
+    {
+        if (Interlocked.Exchange(ref warningsRouted, 1) == 1 || UnavailableReason() is not null) return;
+        NetVips.Log.SetLogHandler("VIPS", NetVips.Enums.LogLevelFlags.Warning | NetVips.Enums.LogLevelFlags.Message |
+                                          NetVips.Enums.LogLevelFlags.Info,
+            (domain, level, message) => logger.LogDebug("libvips {Level}: {Message}", level, message));
     }
 
     public string Name => "local";
