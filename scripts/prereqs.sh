@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the platform needs from the machine's package manager, only where it is missing:
-# libvips (the local image models). Safe to run again; says what it does.
+# the system SQLite (docs/decisions/0003). libvips needs nothing here: the NetVips.Native package
+# carries it. Safe to run again; says what it does.
 set -uo pipefail
 
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
@@ -18,8 +19,5 @@ apt_install() {
 
 if ! have_lib libsqlite3.so.0; then
   apt_install libsqlite3-0 || echo "prereqs: libsqlite3 is missing: apt-get install -y libsqlite3-0" >&2
-fi
-if ! have_lib libvips.so.42; then
-  apt_install libvips42 || echo "prereqs: libvips is missing; the server starts, but image jobs fail until 'apt-get install -y libvips42'" >&2
 fi
 exit 0

@@ -86,7 +86,8 @@ public static class PlatformServices
         var provider = configuration[$"{ModelsOptions.Section}:Provider"] ?? "local";
         if (!provider.Equals("local", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"Wati:Models:Provider '{provider}' is not available in this build; use 'local'.");
-        services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.MaxConcurrentRuns));
+        services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.MaxConcurrentRuns,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<LocalModelProvider>>()));
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
     }
 

@@ -38,10 +38,9 @@ public sealed class ErrorTranslator(ILogger<ErrorTranslator> logger)
             new { path = json.Path, line = json.LineNumber, position = json.BytePositionInLine }, null),
         BadHttpRequestException { StatusCode: 413 } => (ErrorCode.PayloadTooLarge, 413, "request body too large", null, null),
         BadHttpRequestException bad => (ErrorCode.ValidationError, 400, "malformed request: " + bad.Message, null, null),
-        InvalidDataException data when data.Message.Contains("limit", StringComparison.OrdinalIgnoreCase) =>
-            (ErrorCode.PayloadTooLarge, 413, "request body too large", null, null),
-        InvalidDataException => (ErrorCode.ValidationError, 400, "malformed multipart form", null, null),
-        OperationCanceledException when context?.RequestAborted.IsCancellationRequested == true =>
+        // A form limit broken by a small body is a malformed request, not a large one (413 is for size).
+        InvalidDataException => (ErrorCode.ValidationError, 400, "malformed request body", null, null),
+        OperationCanceledException or IOException when context?.RequestAborted.IsCancellationRequested == true =>
             (ErrorCode.ValidationError, 400, "request canceled by the client", null, null),
         _ => (ErrorCode.InternalError, 500, "internal error; quote the request_id when reporting it", null, null),
     };

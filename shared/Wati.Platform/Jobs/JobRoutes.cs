@@ -36,7 +36,7 @@ public static class JobRoutes
         var statusUrl = rc.AbsoluteUrl(JobView.StatusPath(job.Id));
         if (prefer.RespondAsync)
         {
-            var result = Priced(rc.Ok(new { job_id = job.Id, state = job.State, status_url = statusUrl }, Meta(job, submission), 202), job);
+            var result = Priced(rc.Ok(new { job_id = job.Id, state = job.State, status_url = statusUrl }, Meta(job, submission, spec: spec), 202), job);
             result.Headers["Location"] = statusUrl;
             return result;
         }
@@ -48,7 +48,7 @@ public static class JobRoutes
                 job.State == JobStates.Canceled ? "the job was canceled" : "the job is still running; poll status_url for its result",
                 new { job_id = job.Id, state = job.State, status_url = statusUrl, credits_charged = job.NetCharge }), job);
         var view = await ViewAsync(rc, job);
-        return Priced(rc.Ok(OutputData(view), Meta(job, submission, withSize: true)), job);
+        return Priced(rc.Ok(OutputData(view), Meta(job, submission, withSize: true, spec: spec)), job);
     }
 
     private static async Task<IResult> Get(RequestContext rc)
@@ -89,7 +89,8 @@ public static class JobRoutes
         : new { job_id = view.JobId, key = view.Key, url = view.Url, expires_in = view.ExpiresIn ?? 0 };
 
     /// <param name="withSize">The synchronous answer states the (first) output's size, as the response format shows.</param>
-    private static Dictionary<string, object?> Meta(JobRecord job, Submission? submission, bool withSize = false)
+    /// <param name="spec">The submit answer names the animated inputs of which only the first frame was used.</param>
+    private static Dictionary<string, object?> Meta(JobRecord job, Submission? submission, bool withSize = false, JobSpec? spec = null)
     {
         var meta = new Dictionary<string, object?>
         {
@@ -98,6 +99,8 @@ public static class JobRoutes
             ["credits_charged"] = job.NetCharge,
         };
         if (submission?.Replayed == true) meta["idempotent_replay"] = true;
+        if (spec?.Images.Where(i => i.Value.FirstFrameOnly).Select(i => i.Key).ToList() is { Count: > 0 } animated)
+            meta["first_frame_only"] = animated;
         if (withSize && job.Outputs.FirstOrDefault() is { } size)
         {
             meta["width"] = size.Width;

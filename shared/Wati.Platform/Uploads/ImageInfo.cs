@@ -2,7 +2,11 @@ namespace Wati.Platform.Uploads;
 
 public enum ImageFormat { Jpeg, Png, WebP }
 
-/// <summary>What an image's header says, read without decoding pixels.</summary>
+/// <summary>
+/// An image's format and size. From <see cref="ImageProbe"/> it is what the header says, read without
+/// decoding pixels; on an accepted <see cref="Upload"/> the size is the image as viewers show it
+/// (after EXIF orientation).
+/// </summary>
 public sealed record ImageInfo(ImageFormat Format, int Width, int Height)
 {
     public long Pixels => (long)Width * Height;

@@ -1,29 +1,44 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wati.Envelope;
 using Wati.Platform.Http;
 
 namespace Wati.Platform.Uploads;
 
-/// <summary>An accepted image upload: its bytes and what its header says.</summary>
-public sealed record Upload(string Field, byte[] Bytes, ImageInfo Info);
+/// <summary>
+/// An accepted image upload, normalised (<see cref="InputImages"/>): <paramref name="Bytes"/> are the
+/// file as sent when it needed no change, else the upright sRGB re-encoding in the same format;
+/// <paramref name="Info"/> has the size as viewers show it. <paramref name="FirstFrameOnly"/>: the file
+/// was animated and only its first frame is used.
+/// </summary>
+public sealed record Upload(string Field, byte[] Bytes, ImageInfo Info, bool FirstFrameOnly = false);
 
 /// <summary>
-/// A multipart form with the platform's upload rules: images recognised by their bytes (415), sized
-/// (413) and pixel-counted from the header before anything decodes them (400); absent files are
+/// A multipart form with the platform's upload rules: a broken body is 400 naming its rule
+/// (<see cref="MultipartForm"/>); images are recognised by their bytes (415), sized (413) and
+/// pixel-counted from the header before anything decodes them (400), then decoded completely and
+/// normalised, so an incomplete or corrupt file is 400 here, before any charge; absent files are
 /// MISSING_FILES; fields parse to typed values or VALIDATION_ERROR.
 /// </summary>
 public sealed class UploadForm
 {
+    // Quality of a re-encoded JPEG or WebP (rotated or colour-converted): high, so the one extra
+    // generation costs no visible detail.
+    private const int ReencodeQuality = 95;
+
     private readonly IFormCollection _form;
     private readonly UploadOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _requestId;
 
-    private UploadForm(IFormCollection form, UploadOptions options)
+    private UploadForm(IFormCollection form, UploadOptions options, ILogger logger, string requestId)
     {
         _form = form;
         _options = options;
+        _logger = logger;
+        _requestId = requestId;
     }
 
     public static async Task<UploadForm> ReadAsync(RequestContext rc)
@@ -32,14 +47,9 @@ public sealed class UploadForm
         if (!rc.Request.HasFormContentType || !(rc.Request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             throw new ApiException(ErrorCode.UnsupportedMediaType, "expected multipart/form-data");
 
-        var form = await rc.Request.ReadFormAsync(new FormOptions
-        {
-            // Room for a few files at the per-file limit; each file is then checked on its own.
-            MultipartBodyLengthLimit = options.MaxBytes * 4 + 1024 * 1024,
-            ValueLengthLimit = 16 * 1024,
-            ValueCountLimit = 64,
-        }, rc.Cancellation);
-        return new UploadForm(form, options);
+        // Room for a few files at the per-file limit; each file is also checked on its own.
+        var form = await MultipartForm.ReadAsync(rc.Request, options.MaxBytes, options.MaxBytes * 4 + 1024 * 1024, rc.Cancellation);
+        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId);
     }
 
     /// <summary>All required images, or MISSING_FILES naming every absent one.</summary>
@@ -118,12 +128,35 @@ public sealed class UploadForm
         var bytes = new byte[file.Length];
         await using (var stream = file.OpenReadStream()) await stream.ReadExactlyAsync(bytes, ct);
 
-        var info = ImageProbe.TryProbe(bytes) ??
-                   throw new ApiException(ErrorCode.UnsupportedMediaType, $"{file.Name} is not a JPEG, PNG or WebP image",
-                       new { field = file.Name });
-        if (info.Pixels > _options.MaxPixels)
-            throw ApiException.Validation($"{file.Name} is {info.Width}x{info.Height}; at most {_options.MaxPixels} pixels are accepted",
-                new { field = file.Name, width = info.Width, height = info.Height, max_pixels = _options.MaxPixels });
-        return new Upload(file.Name, bytes, info);
+        var header = ImageProbe.TryProbe(bytes) ??
+                     throw new ApiException(ErrorCode.UnsupportedMediaType, $"{file.Name} is not a JPEG, PNG or WebP image",
+                         new { field = file.Name });
+        try
+        {
+            // Header only so far: libvips has read the orientation, nothing is decoded yet.
+            var image = InputImages.Open(bytes, file.Name);
+            int width = image.Image.Width, height = image.Image.Height;
+            if (header.Pixels > _options.MaxPixels)
+                throw ApiException.Validation($"{file.Name} is {width}x{height}; at most {_options.MaxPixels} pixels are accepted",
+                    new { field = file.Name, width, height, max_pixels = _options.MaxPixels });
+
+            // Every pixel is decoded now, so a truncated or corrupt file is refused before any charge.
+            var kept = await Task.Run(() =>
+            {
+                if (image.Changed) return InputImages.Encode(image.Image, header.Format, ReencodeQuality);
+                using var decoded = InputImages.Decode(image, file.Name);
+                return bytes;
+            }, ct);
+            return new Upload(file.Name, kept, new ImageInfo(header.Format, width, height), image.FirstFrameOnly);
+        }
+        catch (Exception e) when (e is InputImageException or NetVips.VipsException)
+        {
+            var refused = e as InputImageException ??
+                          new InputImageException(file.Name, InputImageProblem.Damaged, e.Message, e);
+            // The library's words go to the log with the request id; the answer has our own message.
+            _logger.LogInformation("Request {RequestId}: upload {Field} refused ({Reason}): {Detail}",
+                _requestId, file.Name, refused.Reason, refused.Detail);
+            throw ApiException.Validation($"{file.Name}: {refused.Message}", new { field = file.Name, reason = refused.Reason });
+        }
     }
 }

@@ -19,7 +19,7 @@ public sealed class LocalCompositingTests
 
         Assert.Equal(("image/png", "png", 360, 220), (output.ContentType, output.Extension, output.Width, output.Height));
         Assert.Equal(new ImageInfo(ImageFormat.Png, 360, 220), ImageProbe.TryProbe(output.Bytes));
-        using var decoded = Decode(output.Bytes);
+        var decoded = Decode(output.Bytes);
         Assert.InRange(decoded.Bands, 3, 4);
     }
 

@@ -18,10 +18,9 @@ internal static class GfpganModel
             _ => throw new ModelException("version must be 1.3 or 1.4", isInputError: true),
         };
 
-        using var scope = new ImageScope();
-        var image = scope.Opaque(scope.Decode(file));
-        if (parameters.Scale != 1) image = scope.Own(image.Resize(parameters.Scale, parameters.Scale));
-        var sharp = scope.Own(image.Sharpen(sigma, slope));
-        return ImageScope.Output(scope.Finish(sharp), ImageFormat.Jpeg);
+        var image = LocalImages.Opaque(LocalImages.Decode(file, "image"));
+        if (parameters.Scale != 1) image = image.Resize(parameters.Scale, kernel: NetVips.Enums.Kernel.Lanczos3);
+        var sharp = image.Sharpen(sigma: sigma, m2: slope);
+        return LocalImages.Output(LocalImages.Finish(sharp), ImageFormat.Jpeg);
     }
 }

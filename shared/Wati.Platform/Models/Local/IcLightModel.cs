@@ -1,3 +1,4 @@
+using NetVips;
 using Wati.Platform.Uploads;
 
 namespace Wati.Platform.Models.Local;
@@ -24,44 +25,42 @@ internal static class IcLightModel
         if (p.Width is < 64 or > 4096 || p.Height is < 64 or > 4096 || p.NumberOfImages is < 1 or > 12)
             throw new ModelException("size or number of images out of range", isInputError: true);
 
-        using var s = new ImageScope();
-        var subject = s.Own(s.Opaque(s.Decode(file)).ThumbnailCover(p.Width, p.Height));
+        var subject = LocalImages.Opaque(LocalImages.Decode(file, "subject_image"))
+            .ThumbnailImage(p.Width, height: p.Height, crop: Enums.Interesting.Centre);
         if (subject.Width != p.Width || subject.Height != p.Height)
-            throw new VipsException($"cover crop gave {subject.Width}x{subject.Height}, not {p.Width}x{p.Height}");
-        var ramp = Ramp(s, p.LightSource, p.Width, p.Height);
+            throw new InvalidOperationException($"cover crop gave {subject.Width}x{subject.Height}, not {p.Width}x{p.Height}");
+        var ramp = Ramp(p.LightSource, p.Width, p.Height);
 
         var outputs = new List<ModelOutput>(p.NumberOfImages);
         for (var index = 0; index < p.NumberOfImages; index++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var variant = new ImageScope();
             // Later variants get a stronger light; warmth cycles cool, neutral, warm.
             var strength = 0.6 + 0.1 * index;
             var warmth = (index % 3 - 1) * 0.06;
             double[] tint = [1 + warmth, 1, 1 - warmth];
 
-            VipsImage lit;
+            Image lit;
             if (ramp is null)
             {
                 var level = 0.8 + 0.05 * index;
-                lit = variant.Own(subject.Linear([.. tint.Select(t => t * level)], [0, 0, 0], uchar: true));
+                lit = subject.Linear([.. tint.Select(t => t * level)], [0, 0, 0], uchar: true);
             }
             else
             {
-                var gain = variant.Own(ramp.Linear(strength, Ambient));
-                var shaded = variant.Own(subject.Multiply(gain));
-                lit = variant.Own(shaded.Linear(tint, [0, 0, 0], uchar: true));
+                var gain = ramp.Linear(strength, Ambient);
+                lit = (subject * gain).Linear(tint, [0, 0, 0], uchar: true);
             }
-            outputs.Add(ImageScope.Output(variant.Finish(lit), format, quality: 85));
+            outputs.Add(LocalImages.Output(LocalImages.Finish(lit), format, quality: 85));
         }
         return outputs;
     }
 
     /// <summary>1 at the lit edge falling linearly to 0 at the opposite one; null for no direction.</summary>
-    private static VipsImage? Ramp(ImageScope s, string lightSource, int width, int height)
+    private static Image? Ramp(string lightSource, int width, int height)
     {
         if (lightSource == "None") return null;
-        var coordinates = s.Own(VipsOps.Xyz(width, height));
+        var coordinates = Image.Xyz(width, height);
         var (band, extent, fromStart) = lightSource switch
         {
             "Left Light" => (0, width, true),
@@ -69,8 +68,8 @@ internal static class IcLightModel
             "Top Light" => (1, height, true),
             _ => (1, height, false),
         };
-        var axis = s.Own(coordinates.ExtractBand(band));
+        var axis = coordinates.ExtractBand(band);
         var span = Math.Max(extent - 1, 1);
-        return s.Own(fromStart ? axis.Linear(-1.0 / span, 1) : axis.Linear(1.0 / span, 0));
+        return fromStart ? axis.Linear(-1.0 / span, 1) : axis.Linear(1.0 / span, 0);
     }
 }

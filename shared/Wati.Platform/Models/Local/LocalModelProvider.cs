@@ -1,11 +1,14 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Wati.Platform.Uploads;
 
 namespace Wati.Platform.Models.Local;
 
 /// <summary>
-/// The embedded default provider: deterministic image processing with libvips standing in for the
-/// hosted AI models, so the whole API works (and is testable) offline. Each model really transforms
-/// its input in the way it claims, just without the AI.
+/// The embedded default provider: deterministic image processing with libvips (through NetVips, whose
+/// native package carries libvips itself) standing in for the hosted AI models, so the whole API works
+/// (and is testable) offline. Each model really transforms its input in the way it claims, just without
+/// the AI. Inputs go through the same normalisation as uploads (<see cref="InputImages"/>).
 /// </summary>
 public sealed class LocalModelProvider : IModelProvider
 {
@@ -14,27 +17,46 @@ public sealed class LocalModelProvider : IModelProvider
     private const long MaxInputPixels = 50_000_000;
 
     private readonly SemaphoreSlim gate;
+    private readonly ILogger logger;
 
     /// <param name="maxConcurrentRuns">
     /// Runs allowed at once. libvips already spreads one run over every core, so more than one or two
-    /// only adds memory pressure; it also keeps libvips' process-wide error text attributable.
+    /// only adds memory pressure.
     /// </param>
-    public LocalModelProvider(int maxConcurrentRuns = 1)
+    /// <param name="logger">Receives libvips' own words when a run fails; answers never carry them.</param>
+    public LocalModelProvider(int maxConcurrentRuns = 1, ILogger<LocalModelProvider>? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRuns, 1);
         gate = new SemaphoreSlim(maxConcurrentRuns, maxConcurrentRuns);
+        this.logger = logger ?? NullLogger<LocalModelProvider>.Instance;
+        if (logger is not null) RouteLibvipsWarnings(logger);
+    }
+
+    private static int warningsRouted;
+
+    /// <summary>
+    /// libvips reports per-tile decode trouble as GLib warnings, which would otherwise go to stderr as
+    /// raw library text; they go to our log at Debug instead (the refusal itself is logged with the
+    /// request id where it is decided). Process-wide, so done once.
+    /// </summary>
+    private static void RouteLibvipsWarnings(ILogger logger)
+    {
+        if (Interlocked.Exchange(ref warningsRouted, 1) == 1 || UnavailableReason() is not null) return;
+        NetVips.Log.SetLogHandler("VIPS", NetVips.Enums.LogLevelFlags.Warning | NetVips.Enums.LogLevelFlags.Message |
+                                          NetVips.Enums.LogLevelFlags.Info,
+            (domain, level, message) => logger.LogDebug("libvips {Level}: {Message}", level, message));
     }
 
     public string Name => "local";
 
-    public Task<string?> CheckAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(Vips.UnavailableReason);
+    /// <summary>Null when libvips loads; else what is wrong (the native package is part of the build).</summary>
+    public Task<string?> CheckAsync(CancellationToken cancellationToken = default) => Task.FromResult(UnavailableReason());
 
     public async Task<ModelResult> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         // Not transient: retrying cannot install a library.
-        if (Vips.UnavailableReason is { } reason) throw new ModelException(reason);
+        if (UnavailableReason() is { } reason) throw new ModelException(reason);
 
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -48,7 +70,7 @@ public sealed class LocalModelProvider : IModelProvider
         }
     }
 
-    private static IReadOnlyList<ModelOutput> Run(ModelRequest request, CancellationToken cancellationToken)
+    private IReadOnlyList<ModelOutput> Run(ModelRequest request, CancellationToken cancellationToken)
     {
         try
         {
@@ -64,17 +86,16 @@ public sealed class LocalModelProvider : IModelProvider
                     $"model '{request.Model}' with {request.Parameters.GetType().Name} is not supported", isInputError: true),
             };
         }
-        catch (VipsUnavailableException e)
+        catch (InputImageException e)
         {
-            throw new ModelException(e.Message, inner: e);
+            // Only the full decode showed it (the upload check could not, or was not asked to).
+            logger.LogInformation("Local model {Model} refused input {Field} ({Reason}): {Detail}", request.Model, e.Field, e.Reason, e.Detail);
+            throw new ModelException($"{e.Field}: {e.Message}", isInputError: true);
         }
-        catch (VipsInputException e)
+        catch (NetVips.VipsException e)
         {
-            throw new ModelException($"unusable input image: {e.Message}", isInputError: true, inner: e);
-        }
-        catch (VipsException e)
-        {
-            throw new ModelException($"local model {request.Model} failed: {e.Message}", inner: e);
+            logger.LogWarning("Local model {Model} failed in libvips: {Detail}", request.Model, e.Message);
+            throw new ModelException($"local model {request.Model} failed");
         }
     }
 
@@ -86,4 +107,21 @@ public sealed class LocalModelProvider : IModelProvider
             throw new ModelException($"image '{field}' is too large ({info.Width}x{info.Height})", isInputError: true);
         return file;
     }
+
+    private static readonly Lazy<string?> Unavailable = new(() =>
+    {
+        try
+        {
+            return NetVips.ModuleInitializer.VipsInitialized
+                ? null
+                : "libvips did not load: " + (NetVips.ModuleInitializer.Exception?.Message ?? "unknown reason") +
+                  "; the NetVips.Native package for this platform is missing from the build";
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException)
+        {
+            return "libvips did not load: " + e.Message;
+        }
+    });
+
+    private static string? UnavailableReason() => Unavailable.Value;
 }

@@ -1,0 +1,44 @@
+using NetVips;
+using Wati.Platform.Uploads;
+
+namespace Wati.Platform.Models.Local;
+
+/// <summary>Decoding inputs and finishing outputs, the same for every local model.</summary>
+internal static class LocalImages
+{
+    private static readonly Lazy<byte[]> SrgbProfile = new(() =>
+    {
+        // libvips' built-in sRGB profile, as icc_transform attaches it to what it converts.
+        using var pixel = Image.Black(1, 1, bands: 3).Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb);
+        using var tagged = pixel.IccTransform("srgb", inputProfile: "srgb");
+        return (byte[])tagged.Get("icc-profile-data");
+    });
+
+    /// <summary>
+    /// The normalised input (<see cref="InputImages"/>: upright, 8-bit sRGB, alpha kept), every pixel
+    /// decoded into memory, so a broken file fails here as the input's fault.
+    /// </summary>
+    /// <exception cref="InputImageException">The file does not decode completely or its profile is unusable.</exception>
+    public static Image Decode(byte[] file, string field) => InputImages.Decode(InputImages.Open(file, field), field);
+
+    /// <summary>Drops alpha by flattening onto white, for outputs that have no alpha (JPEG) or need none.</summary>
+    public static Image Opaque(Image image) =>
+        image.HasAlpha() ? image.Flatten(background: [255, 255, 255]).Cast(Enums.BandFormat.Uchar) : image;
+
+    /// <summary>Labels the final pixels as 8-bit sRGB and tags them with the sRGB profile.</summary>
+    public static Image Finish(Image image)
+    {
+        var uchar = image.Format == Enums.BandFormat.Uchar ? image : image.Cast(Enums.BandFormat.Uchar);
+        return uchar.Copy(interpretation: Enums.Interpretation.Srgb)
+            .Mutate(m => m.Set(GValue.BlobType, "icc-profile-data", SrgbProfile.Value));
+    }
+
+    /// <summary>out = in * a + b on every band; float out unless <paramref name="uchar"/>.</summary>
+    public static Image Linear(this Image image, double a, double b, bool uchar = false) => image.Linear([a], [b], uchar);
+
+    public static ModelOutput Output(Image image, ImageFormat format, int quality = 90)
+    {
+        var info = new ImageInfo(format, image.Width, image.Height);
+        return new ModelOutput(InputImages.Encode(image, format, quality), info.ContentType, info.Extension, info.Width, info.Height);
+    }
+}

@@ -1,0 +1,160 @@
+using NetVips;
+
+namespace Wati.Platform.Uploads;
+
+/// <summary>
+/// The one input normalisation every image goes through, at the upload check and again in the local
+/// models' decode: the loader of the format its bytes show (no other libvips loader is reachable),
+/// libvips' fail-on at <see cref="Enums.FailOn.Error"/> (truncation and worse fail instead of
+/// decoding as grey or black), the first frame only, EXIF orientation applied (all eight values), any
+/// embedded ICC profile (RGB, CMYK, grey) converted to sRGB, and 8-bit sRGB pixels (alpha kept).
+/// </summary>
+public static class InputImages
+{
+    /// <summary>Loads and normalises <paramref name="file"/>; pixels are decoded lazily, when first read.</summary>
+    /// <param name="field">The form field the file came in, named in any error.</param>
+    /// <exception cref="InputImageException">Not a JPEG, PNG or WebP; a header libvips refuses; an unusable colour profile.</exception>
+    public static NormalisedImage Open(byte[] file, string field)
+    {
+        var format = ImageProbe.TryProbe(file)?.Format ??
+                     throw new InputImageException(field, InputImageProblem.NotAnImage, "not a JPEG, PNG or WebP header");
+        VipsErrors.Clear();
+        Image loaded;
+        try
+        {
+            loaded = format switch
+            {
+                ImageFormat.Jpeg => Image.JpegloadBuffer(file, failOn: Enums.FailOn.Error),
+                ImageFormat.Png => Image.PngloadBuffer(file, failOn: Enums.FailOn.Error),
+                _ => Image.WebploadBuffer(file, failOn: Enums.FailOn.Error),
+            };
+        }
+        catch (VipsException e)
+        {
+            throw new InputImageException(field, InputImageProblem.Damaged, e.Message, e);
+        }
+
+        var orientation = loaded.Contains("orientation") ? (int)loaded.Get("orientation") : 1;
+        var frames = loaded.Contains("n-pages") ? (int)loaded.Get("n-pages") : 1;
+        var image = orientation is > 1 and <= 8 ? loaded.Autorot() : loaded;
+
+        var profiled = image.Contains("icc-profile-data");
+        if (profiled || image.Interpretation == Enums.Interpretation.Cmyk)
+        {
+            try
+            {
+                // The embedded profile when there is one; a CMYK file without one is read with
+                // libvips' built-in CMYK profile. The result carries the sRGB profile.
+                image = image.IccTransform("srgb", embedded: true,
+                    inputProfile: image.Interpretation == Enums.Interpretation.Cmyk ? "cmyk" : "srgb",
+                    intent: Enums.Intent.Relative);
+            }
+            catch (VipsException e)
+            {
+                throw new InputImageException(field, InputImageProblem.ColourProfile, e.Message, e);
+            }
+        }
+        if (image.Interpretation != Enums.Interpretation.Srgb || image.Bands < 3)
+            image = image.Colourspace(Enums.Interpretation.Srgb);
+        if (image.Format != Enums.BandFormat.Uchar) image = image.Cast(Enums.BandFormat.Uchar);
+
+        return new NormalisedImage(image, format, Rotated: orientation is > 1 and <= 8, ColourConverted: profiled,
+            FirstFrameOnly: frames > 1);
+    }
+
+    /// <summary>
+    /// Decodes every pixel of <paramref name="image"/> into memory, so a file that does not decode
+    /// completely fails here, clearly the input's fault, and not halfway through a pipeline.
+    /// </summary>
+    /// <exception cref="InputImageException">The pixel data is truncated or corrupt.</exception>
+    public static Image Decode(NormalisedImage image, string field)
+    {
+        VipsErrors.Clear();
+        try
+        {
+            return image.Image.CopyMemory();
+        }
+        catch (VipsException e)
+        {
+            throw new InputImageException(field, InputImageProblem.Damaged, e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// Encodes a normalised image in <paramref name="format"/>. EXIF and XMP are dropped (they may hold
+    /// the user's GPS position), the sRGB profile is kept, so the file says what its pixels mean.
+    /// </summary>
+    public static byte[] Encode(Image image, ImageFormat format, int quality = 90)
+    {
+        VipsErrors.Clear();
+        return format switch
+        {
+            ImageFormat.Jpeg => image.JpegsaveBuffer(q: quality, keep: Enums.ForeignKeep.Icc),
+            ImageFormat.Png => image.PngsaveBuffer(keep: Enums.ForeignKeep.Icc),
+            _ => image.WebpsaveBuffer(q: quality, keep: Enums.ForeignKeep.Icc),
+        };
+    }
+}
+
+/// <summary>
+/// A loaded, normalised input: upright, 8-bit sRGB. <see cref="Image"/> is lazy. The flags say what
+/// the normalisation changed compared with the file's own pixels.
+/// </summary>
+public sealed record NormalisedImage(Image Image, ImageFormat Format, bool Rotated, bool ColourConverted, bool FirstFrameOnly)
+{
+    /// <summary>True when the file's bytes differ from what viewers show, so they must be re-encoded.</summary>
+    public bool Changed => Rotated || ColourConverted || FirstFrameOnly;
+}
+
+/// <summary>What is wrong with an input image, each with one stable public message.</summary>
+public enum InputImageProblem
+{
+    /// <summary>Not a JPEG, PNG or WebP by its bytes.</summary>
+    NotAnImage,
+
+    /// <summary>libvips refused the header or could not decode every pixel (truncated, corrupt).</summary>
+    Damaged,
+
+    /// <summary>The embedded ICC profile could not be used to convert to sRGB.</summary>
+    ColourProfile,
+}
+
+/// <summary>
+/// An input image that cannot be used. <see cref="Exception.Message"/> is our own stable text, safe
+/// for answers and job records; the library's words are in <see cref="Detail"/>, for the log only.
+/// </summary>
+public sealed class InputImageException(string field, InputImageProblem problem, string detail, Exception? inner = null)
+    : Exception(PublicMessage(problem), inner)
+{
+    public string Field { get; } = field;
+    public InputImageProblem Problem { get; } = problem;
+
+    /// <summary>The raw library text: log it with the request id, never answer it.</summary>
+    public string Detail { get; } = detail;
+
+    /// <summary>Machine-readable reason for <c>details.reason</c>.</summary>
+    public string Reason => Problem switch
+    {
+        InputImageProblem.NotAnImage => "unsupported_format",
+        InputImageProblem.ColourProfile => "unsupported_colour_profile",
+        _ => "incomplete_image",
+    };
+
+    public static string PublicMessage(InputImageProblem problem) => problem switch
+    {
+        InputImageProblem.NotAnImage => "not a JPEG, PNG or WebP image",
+        InputImageProblem.ColourProfile => "unsupported colour profile",
+        _ => "the image data is incomplete or corrupt",
+    };
+}
+
+/// <summary>
+/// libvips keeps one process-wide error buffer, and a permissive call can leave text in it that a
+/// later failure (another request's) would report. It is cleared before each of our calls, and
+/// NetVips' exception reads and clears it on failure; its text never reaches an answer.
+/// </summary>
+internal static class VipsErrors
+{
+    // NetVips has no public vips_error_clear; its exception constructor reads and clears the buffer.
+    public static void Clear() => _ = new VipsException(string.Empty);
+}
