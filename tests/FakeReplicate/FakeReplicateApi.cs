@@ -84,7 +84,7 @@ internal static class FakeReplicateApi
                 return Problem(500, "Internal Server Error", "something broke");
         }
 
-        var prediction = new FakePrediction(fake.NewId("pred"), model ?? "fake/model", version ?? "latest0000", input, scenario);
+        var prediction = new FakePrediction(fake.NewId("pred"), model, version, input, scenario);
         fake.Predictions[prediction.Id] = prediction;
         // Prefer: wait holds a real create until the end or the wait runs out. Here progress comes only
         // from polls, so the wait "runs out" at once for a prediction scripted to need polls.

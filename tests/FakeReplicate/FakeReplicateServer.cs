@@ -55,6 +55,9 @@ public sealed class FakeReplicateServer : IAsyncDisposable
     /// <summary>The status a prediction has now (null: no such prediction).</summary>
     public string? StatusOf(string predictionId) => Predictions.TryGetValue(predictionId, out var p) ? p.Status : null;
 
+    /// <summary>Files uploaded through <c>POST /v1/files</c>, by id.</summary>
+    public IReadOnlyDictionary<string, byte[]> UploadedFiles => Files.ToDictionary(f => f.Key, f => f.Value.Bytes);
+
     /// <summary>The bytes a prediction's outputs were served with, in order.</summary>
     public IReadOnlyList<byte[]> OutputsOf(string predictionId) =>
         Predictions.TryGetValue(predictionId, out var p) ? p.OutputKeys.Select(k => Deliveries.TryGetValue(k, out var d) ? d.Bytes : []).ToArray() : [];

@@ -54,7 +54,8 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
             throw;
         }
 
-        var modelId = $"{prediction.Model ?? model.Model}:{prediction.Version ?? model.Version ?? "latest"}";
+        // Our configured name (predictions by version may name the model differently) and the version that ran.
+        var modelId = $"{model.Model}:{prediction.Version ?? model.Version ?? "latest"}";
         var outputs = prediction.Status switch
         {
             ReplicateStatus.Succeeded => await ReplicateOutputs.DownloadAsync(prediction, client, cancellationToken),
@@ -68,10 +69,20 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
 
     public async Task<string?> CheckAsync(CancellationToken cancellationToken = default)
     {
+        ReplicateOptions configured;
+        try
+        {
+            configured = Options;
+        }
+        catch (OptionsValidationException e)
+        {
+            // Nothing to call with: say what is missing instead.
+            return string.Join("; ", e.Failures);
+        }
         var missing = new List<string>();
-        if (string.IsNullOrWhiteSpace(Options.Token)) missing.Add($"{ReplicateOptions.Section}:Token is not set");
+        if (string.IsNullOrWhiteSpace(configured.Token)) missing.Add($"{ReplicateOptions.Section}:Token is not set");
         foreach (var name in ModelNames.All)
-            if (!Options.Models.TryGetValue(name, out var m) || string.IsNullOrWhiteSpace(m.Model))
+            if (!configured.Models.TryGetValue(name, out var m) || string.IsNullOrWhiteSpace(m.Model))
                 missing.Add($"{ReplicateOptions.Section}:Models:{name}:Model is not set");
         if (missing.Count > 0) return string.Join("; ", missing);
         try
