@@ -146,8 +146,7 @@ internal static class FakeReplicateApi
         }
         var count = p.Scenario.Outputs ?? (p.Input["number_of_images"] is JsonValue n && n.TryGetValue<int>(out var k) ? k : 1);
         var jpeg = p.Input["output_format"]?.GetValue<string>() is "jpg" or "jpeg";
-        var width = Dimension(p.Input, "width", 64);
-        var height = Dimension(p.Input, "height", 48);
+        var (width, height) = OutputSize(p.Input, fake, baseUrl);
         for (var i = 0; i < count; i++)
         {
             var file = $"out-{i}.{(jpeg ? "jpg" : "png")}";
@@ -160,8 +159,32 @@ internal static class FakeReplicateApi
         p.Status = "succeeded";
     }
 
-    private static int Dimension(JsonObject input, string name, int fallback) =>
-        input[name] is JsonValue v && v.TryGetValue<int>(out var d) && d is > 0 and <= 1024 ? d : fallback;
+    /// <summary>
+    /// As the models size theirs: <c>width</c> x <c>height</c> when given (ic-light); else the last image
+    /// input's size (for two images, the background), times <c>scale</c> when given (gfpgan); else 64x48.
+    /// </summary>
+    private static (int Width, int Height) OutputSize(JsonObject input, FakeReplicateServer fake, string baseUrl)
+    {
+        if (Int(input, "width") is { } w and > 0 and <= 4096 && Int(input, "height") is { } h and > 0 and <= 4096) return (w, h);
+        (int Width, int Height)? size = null;
+        foreach (var (_, value) in input)
+            if (value is JsonValue v && v.TryGetValue<string>(out var s) && ImageBytes(s, fake, baseUrl) is { } bytes)
+                size = FakeImageSize.Of(bytes) ?? size;
+        if (size is null) return (64, 48);
+        var (iw, ih) = size.Value;
+        var scale = Math.Clamp(Int(input, "scale") ?? 1, 1, 4);
+        return (Math.Clamp(iw * scale, 1, 4096), Math.Clamp(ih * scale, 1, 4096));
+    }
+
+    private static int? Int(JsonObject input, string name) => input[name] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
+
+    private static byte[]? ImageBytes(string value, FakeReplicateServer fake, string baseUrl)
+    {
+        if (value.StartsWith("data:", StringComparison.Ordinal) && value.IndexOf(',') is var comma and > 0)
+            return Convert.FromBase64String(value[(comma + 1)..]);
+        return value.StartsWith(baseUrl + "/v1/files/", StringComparison.Ordinal) && fake.Files.TryGetValue(value.Split('/')[^1], out var f)
+            ? f.Bytes : null;
+    }
 
     /// <summary>A data URI must be base64; a URL of our own files API must name an uploaded file.</summary>
     private static string? InvalidInput(JsonObject input, FakeReplicateServer fake, string baseUrl)

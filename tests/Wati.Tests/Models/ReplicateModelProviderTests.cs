@@ -37,7 +37,8 @@ public sealed class ReplicateModelProviderTests
         Assert.NotNull(result.PredictionId);
         var output = Assert.Single(result.Outputs);
         Assert.Equal(Assert.Single(host.Fake.OutputsOf(result.PredictionId!)), output.Bytes);
-        Assert.Equal(("image/png", "png", 64, 48), (output.ContentType, output.Extension, output.Width, output.Height));
+        // The fake sizes gfpgan's output as the model does: the 6x4 input times scale 3.
+        Assert.Equal(("image/png", "png", 18, 12), (output.ContentType, output.Extension, output.Width, output.Height));
     }
 
     [Fact]
