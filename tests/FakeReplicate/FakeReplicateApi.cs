@@ -152,7 +152,7 @@ internal static class FakeReplicateApi
             var file = $"out-{i}.{(jpeg ? "jpg" : "png")}";
             var key = $"{p.Id}/{file}";
             p.OutputKeys.Add(key);
-            p.OutputUrls.Add($"{baseUrl}/delivery/{key}");
+            p.OutputUrls.Add($"{fake.DeliveryBaseUrl ?? baseUrl}/delivery/{key}");
             if (p.Scenario.MissingOutput != i)
                 fake.Deliveries[key] = jpeg ? (FakeImages.Jpeg, "image/jpeg") : (FakeImages.Png(width, height, (byte)(i + 1)), "image/png");
         }

@@ -34,6 +34,12 @@ public sealed class FakeReplicateServer : IAsyncDisposable
     /// <summary>Where it listens, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>
+    /// Where output files are served from (null: the API's own address). Real outputs live on another
+    /// host (replicate.delivery); set e.g. <c>http://localhost:{port}</c> to see that the token stays home.
+    /// </summary>
+    public string? DeliveryBaseUrl { get; set; }
+
     internal ConcurrentDictionary<string, FakePrediction> Predictions { get; } = new();
     internal ConcurrentDictionary<string, (byte[] Bytes, string ContentType, string Name)> Files { get; } = new();
     internal ConcurrentDictionary<string, (byte[] Bytes, string ContentType)> Deliveries { get; } = new();

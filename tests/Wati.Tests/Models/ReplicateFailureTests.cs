@@ -139,12 +139,16 @@ public sealed class ReplicateFailureTests
     {
         await using var host = await ReplicateTestHost.StartAsync();
         host.Fake.Script(new FakeScenario(FakeOutcome.Hang));
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var deadline = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => host.Provider.RunAsync(ReplicateRequests.Gfpgan(Photo), deadline.Token));
+        var run = host.Provider.RunAsync(ReplicateRequests.Gfpgan(Photo), deadline.Token);
+        // The deadline passes while the prediction is being polled (a create cut short has no id to cancel).
+        await Eventually(() => host.Fake.Requests.Count(r => r.Method == "GET") >= 2);
+        deadline.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
 
         var id = Assert.Single(host.Fake.CancelRequests);
-        Assert.NotEmpty(host.Polls(id));
+        Assert.True(host.Polls(id).Count >= 2);
         Assert.Equal("canceled", host.Fake.StatusOf(id));
         var cancel = Assert.Single(host.Fake.Requests, r => r.Path.EndsWith("/cancel", StringComparison.Ordinal));
         Assert.Equal(("POST", $"Bearer {ReplicateTestHost.Token}"), (cancel.Method, cancel.Authorization));
@@ -172,8 +176,12 @@ public sealed class ReplicateFailureTests
         ok.Fake.Script(new FakeScenario(PollsBeforeDone: 2), new FakeScenario(FakeOutcome.Fail), new FakeScenario(FakeOutcome.Hang));
         await ok.Provider.RunAsync(ReplicateRequests.Gfpgan(Photo));
         var failed = await Assert.ThrowsAsync<ModelException>(() => ok.Provider.RunAsync(ReplicateRequests.Gfpgan(Photo)));
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ok.Provider.RunAsync(ReplicateRequests.Gfpgan(Photo), deadline.Token));
+        using var deadline = new CancellationTokenSource();
+        var polled = ok.Fake.Requests.Count(r => r.Method == "GET");
+        var hanging = ok.Provider.RunAsync(ReplicateRequests.Gfpgan(Photo), deadline.Token);
+        await Eventually(() => ok.Fake.Requests.Count(r => r.Method == "GET") > polled);
+        deadline.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => hanging);
 
         var lines = host.Logs.Lines.Concat(ok.Logs.Lines).ToList();
         // The HTTP client's own request logging is captured too, so a header in a log would show here.
@@ -181,6 +189,21 @@ public sealed class ReplicateFailureTests
         Assert.Contains(lines, l => l.Contains("canceled", StringComparison.Ordinal));
         Assert.All(lines, l => Assert.DoesNotContain(ReplicateTestHost.Token, l));
         Assert.All(new Exception[] { refused, failed }, e => Assert.DoesNotContain(ReplicateTestHost.Token, e.ToString()));
+    }
+
+    [Fact]
+    public async Task OutputsOnAnotherHostAreFetchedWithoutTheToken()
+    {
+        await using var host = await ReplicateTestHost.StartAsync();
+        host.Fake.DeliveryBaseUrl = host.Fake.BaseUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        host.Fake.Script(new FakeScenario(Outputs: 2));
+
+        var result = await host.Provider.RunAsync(ReplicateRequests.Gfpgan(Photo));
+
+        var downloads = host.Fake.Requests.Where(r => r.Path.StartsWith("/delivery/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, downloads.Count);
+        Assert.All(downloads, d => Assert.Null(d.Authorization));
+        Assert.Equal(host.Fake.OutputsOf(result.PredictionId!), result.Outputs.Select(o => o.Bytes));
     }
 
     private static async Task Eventually(Func<bool> condition)

@@ -110,6 +110,11 @@ public sealed class ReplicateClient(IHttpClientFactory factory, IOptions<Replica
         {
             response = await factory.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
         }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // HttpClient.Timeout, not our caller: as good as no answer.
+            throw new ReplicateException(0, $"Replicate did not answer {request.Method} {request.RequestUri?.AbsolutePath} in time", inner: e);
+        }
         catch (HttpRequestException e)
         {
             // A connection failure: no answer, worth another try. The message names the host, never headers.
