@@ -13,6 +13,7 @@ using Wati.Platform.Jobs;
 using Wati.Platform.Jobs.Queue;
 using Wati.Platform.Models;
 using Wati.Platform.Models.Local;
+using Wati.Platform.Models.Replicate;
 using Wati.Platform.Uploads;
 using Wati.Platform.Users;
 
@@ -84,9 +85,10 @@ public static class PlatformServices
         services.AddSingleton<IReadinessCheck, QueueReadiness>();
 
         var provider = configuration[$"{ModelsOptions.Section}:Provider"] ?? "local";
-        if (!provider.Equals("local", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"Wati:Models:Provider '{provider}' is not available in this build; use 'local'.");
-        services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.MaxConcurrentRuns,
+        if (provider.Equals("replicate", StringComparison.OrdinalIgnoreCase)) services.AddReplicateModelProvider();
+        else if (!provider.Equals("local", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"Wati:Models:Provider '{provider}' is not available in this build; use 'local' or 'replicate'.");
+        else services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns,
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<LocalModelProvider>>()));
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
     }

@@ -71,9 +71,15 @@ public sealed class ModelsOptions
     [Range(1, long.MaxValue)] public long MaxOutputPixels { get; set; } = 16_000_000;
 
     /// <summary>
-    /// Model runs at once in this process; a job waiting for a slot is still queued, not running. The
-    /// local provider runs one image at a time (libvips spreads one image over every core); a remote
-    /// provider such as Replicate can take many.
+    /// Model runs at once in this process; a job waiting for a slot is still queued, not running. 0: the
+    /// provider's default, see <see cref="ConcurrentRuns"/>.
     /// </summary>
-    [Range(1, 1024)] public int MaxConcurrentRuns { get; set; } = 1;
+    [Range(0, 1024)] public int MaxConcurrentRuns { get; set; }
+
+    /// <summary>
+    /// The slots in effect: <see cref="MaxConcurrentRuns"/> when set, else 1 for <c>local</c> (libvips
+    /// spreads one image over every core) and 16 for <c>replicate</c> (the work runs remotely).
+    /// </summary>
+    public int ConcurrentRuns => MaxConcurrentRuns > 0 ? MaxConcurrentRuns
+        : Provider.Equals("replicate", StringComparison.OrdinalIgnoreCase) ? 16 : 1;
 }

@@ -1,0 +1,45 @@
+namespace FakeReplicate;
+
+/// <summary>How the fake answers one create (the next scripted scenario, else <see cref="Succeed"/>).</summary>
+public enum FakeOutcome
+{
+    /// <summary>The prediction succeeds with <see cref="FakeScenario.Outputs"/> images.</summary>
+    Succeed,
+
+    /// <summary>The prediction ends <c>failed</c> with <see cref="FakeScenario.Error"/>.</summary>
+    Fail,
+
+    /// <summary>The create is answered 422 (Replicate's input validation).</summary>
+    Reject,
+
+    /// <summary>The create is answered 429 with <c>Retry-After: RetryAfterSeconds</c>; no prediction is made.</summary>
+    Throttle,
+
+    /// <summary>The create is answered 500; no prediction is made.</summary>
+    ServerError,
+
+    /// <summary>The prediction stays <c>processing</c> until it is canceled.</summary>
+    Hang,
+
+    /// <summary>The prediction ends <c>aborted</c> (Replicate ended it before it ran).</summary>
+    Abort,
+}
+
+/// <summary>
+/// One scripted create. <see cref="PollsBeforeDone"/>: how many polls of <c>urls.get</c> see it still
+/// running (0: the create itself answers the end, as when <c>Prefer: wait</c> sufficed).
+/// <see cref="Outputs"/>: how many images (null: the input's <c>number_of_images</c>, else 1).
+/// <see cref="OutputAsString"/>: a single output as a bare string rather than an array.
+/// <see cref="MissingOutput"/>: this output's URL (0-based) answers 404.
+/// </summary>
+public sealed record FakeScenario(
+    FakeOutcome Outcome = FakeOutcome.Succeed,
+    int PollsBeforeDone = 0,
+    int? Outputs = null,
+    bool OutputAsString = false,
+    int? MissingOutput = null,
+    string Error = "the model crashed",
+    int RetryAfterSeconds = 7);
+
+/// <summary>A request the fake received, for tests to assert on (headers of interest only).</summary>
+public sealed record FakeRequest(string Method, string Path, string? Authorization, string? Prefer, string? ContentType, string Body);
