@@ -157,11 +157,10 @@ crash|long)
     for _ in $(seq 1 200); do (( $(count "$T" running) > 0 )) && break; sleep 0.05; done
     sleep "${CRASH_AFTER:-1.5}"
     echo "before kill: $(count "$T" succeeded) succeeded, $(count "$T" running) running, $(count "$T" queued) queued"
+    inflight=$(curl -fs "$B/v1/jobs?state=running&page_size=100" -H "Authorization: Bearer $T" | jq -r '.data.items[].job_id')
     kill -9 "$SERVER"; wait "$SERVER" 2>/dev/null
-    inflight=$(curl -fs "$B/v1/jobs?state=running&page_size=100" -H "Authorization: Bearer $T" 2>/dev/null | jq -r '.data.items[].job_id' || true)
     start "${SETTINGS[@]}"
     t0=$SECONDS
-    [[ -n $inflight ]] || inflight=$(curl -fs "$B/v1/jobs?state=running&page_size=100" -H "Authorization: Bearer $T" | jq -r '.data.items[].job_id')
     for id in $inflight; do
       while :; do s=$(state "$T" "$id"); [[ $s == running || $s == queued ]] || break; (( SECONDS - t0 > 10 * LEASE + 60 )) && fail "$id still $s"; sleep 0.2; done
       echo "in flight at the kill: $id ended $s $((SECONDS - t0)) s after restart (twice the lease: $((2 * LEASE)) s)"
