@@ -95,6 +95,10 @@ public sealed class JobsService(
                 await store.GetAsync(UsersTable, userId, idemRowKey, CancellationToken.None) is { } winner &&
                 await ReplayAsync(userId, winner, requestHash!, ct) is { } replay)
                 return replay;
+            // The sweeper gave this submit up while it stalled, and its tombstone refused the charge.
+            if (e is TableStoreException { IsConflict: true } && await FindAsync(userId, jobId, CancellationToken.None) is { Price: 0 })
+                throw new ApiException(ErrorCode.InternalError, "the request took too long and was abandoned; nothing was charged",
+                    new { job_id = jobId });
             throw;
         }
 

@@ -158,8 +158,8 @@ public sealed class JobInterleavingTests
         foreach (var key in entry.InputKeys) Assert.Null(await app.Services.GetRequiredService<IObjectStore>().GetAsync(key));
 
         release.SetResult();
-        var answer = await submit;
-        Assert.True(answer.Code >= 500, answer.Body);
+        var answer = (await submit).Expect(500, "INTERNAL_ERROR");
+        Assert.Contains("nothing was charged", answer.Json.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal(0, app.Producer.Sent);
 
         var job = await app.Jobs.GetAsync(userId, entry.JobId, CancellationToken.None);
