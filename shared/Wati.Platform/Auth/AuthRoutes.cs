@@ -1,3 +1,4 @@
+using Wati.Envelope;
 using Wati.Platform.Http;
 using Wati.Platform.Users;
 
@@ -8,11 +9,27 @@ public static class AuthRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("Register", "POST", "v1/auth/register", RouteAuth.None, Register),
-        new("Login", "POST", "v1/auth/login", RouteAuth.None, Login),
-        new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.User, CreateKey),
-        new("ListApiKeys", "GET", "v1/api-keys", RouteAuth.User, ListKeys),
-        new("RevokeApiKey", "DELETE", "v1/api-keys/{id}", RouteAuth.User, RevokeKey),
+        new("Register", "POST", "v1/auth/register", RouteAuth.None, Register)
+        {
+            Doc = new("Sign up; the signup bonus is granted") { JsonBody = typeof(RegisterBody), Data = typeof(SessionDto), SuccessStatus = 201,
+                Errors = [ErrorCode.AlreadyExists] },
+        },
+        new("Login", "POST", "v1/auth/login", RouteAuth.None, Login)
+        {
+            Doc = new("Log in: an access token") { JsonBody = typeof(LoginBody), Data = typeof(SessionDto), Errors = [ErrorCode.Unauthenticated] },
+        },
+        new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.User, CreateKey)
+        {
+            Doc = new("Create an API key (its secret is shown this once)") { JsonBody = typeof(KeyBody), Data = typeof(NewApiKey), SuccessStatus = 201 },
+        },
+        new("ListApiKeys", "GET", "v1/api-keys", RouteAuth.User, ListKeys)
+        {
+            Doc = new("The caller's API keys, without secrets") { Shape = ResponseShape.List, Data = typeof(ApiKeyInfo), Paged = true },
+        },
+        new("RevokeApiKey", "DELETE", "v1/api-keys/{id}", RouteAuth.User, RevokeKey)
+        {
+            Doc = new("Revoke an API key: it stops working at once") { Data = typeof(ApiKeyInfo) },
+        },
     ];
 
     public sealed class RegisterBody

@@ -10,10 +10,16 @@ public static class CreditRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("GetCredits", "GET", "v1/credits", RouteAuth.User, GetBalance),
-        new("GetLedger", "GET", "v1/credits/ledger", RouteAuth.User, GetLedger),
-        new("GetPrices", "GET", "v1/prices", RouteAuth.None, GetPrices),
-        new("AdminGrantCredits", "POST", "v1/admin/credits", RouteAuth.Admin, Grant),
+        new("GetCredits", "GET", "v1/credits", RouteAuth.User, GetBalance) { Doc = new("The caller's balance and reserved credits") { Data = typeof(CreditBalance) } },
+        new("GetLedger", "GET", "v1/credits/ledger", RouteAuth.User, GetLedger)
+        {
+            Doc = new("The caller's ledger, newest first") { Shape = ResponseShape.List, Data = typeof(LedgerEntry), Paged = true },
+        },
+        new("GetPrices", "GET", "v1/prices", RouteAuth.None, GetPrices) { Doc = new("Credits per call (IC-Light: per image) of each model") { Data = typeof(ItemList<PriceDto>) } },
+        new("AdminGrantCredits", "POST", "v1/admin/credits", RouteAuth.Admin, Grant)
+        {
+            Doc = new("Grant (or, negative, take back) credits") { JsonBody = typeof(GrantBody), Data = typeof(GrantDto), Errors = [ErrorCode.NotFound] },
+        },
     ];
 
     public sealed class GrantBody

@@ -15,6 +15,7 @@ public static class RouteTable
         .. Jobs.JobRoutes.All,
         .. Storage.FileRoutes.All,
         .. Manifest.ManifestRoutes.All,
+        .. OpenApi.ContractRoutes.All,
     ];
 
     public static RouteDef Get(string name) =>
