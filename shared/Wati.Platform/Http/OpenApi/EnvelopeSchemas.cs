@@ -33,7 +33,7 @@ internal sealed class EnvelopeSchemas(OpenApiDocument document, TypeSchemas type
             ("request_id", String("The request id, also the X-Request-Id header")),
             ("status", new OpenApiSchema { Type = JsonSchemaType.String, Const = "success" }),
             ("data", new OpenApiSchema { Description = "The answer" }),
-            ("meta", new OpenApiSchema { Type = JsonSchemaType.Object, Description = "Metadata of the route" }));
+            ("meta", new OpenApiSchema { Type = JsonSchemaType.Object, Description = "Metadata of the route", AdditionalProperties = new OpenApiSchema() }));
         c.Schemas["ListEnvelope"] = new OpenApiSchema
         {
             AllOf = [Ref("SuccessEnvelope"), Object(
@@ -93,9 +93,9 @@ internal sealed class EnvelopeSchemas(OpenApiDocument document, TypeSchemas type
 
     private IOpenApiSchema Compose(string basis, IOpenApiSchema? data, IOpenApiSchema? meta)
     {
-        var extra = new OpenApiSchema { Type = JsonSchemaType.Object, Properties = new Dictionary<string, IOpenApiSchema>() };
-        if (data is not null) extra.Properties["data"] = data;
-        if (meta is not null) extra.Properties["meta"] = meta;
+        var extra = new OpenApiSchema { Type = JsonSchemaType.Object, Properties = new Dictionary<string, IOpenApiSchema>(), Required = new HashSet<string>() };
+        if (data is not null) { extra.Properties["data"] = data; extra.Required.Add("data"); }
+        if (meta is not null) { extra.Properties["meta"] = meta; extra.Required.Add("meta"); }
         return extra.Properties.Count == 0 ? Ref(basis) : new OpenApiSchema { AllOf = [Ref(basis), extra] };
     }
 
@@ -118,7 +118,8 @@ internal static class SchemaExtensions
     /// <summary>Adds <c>meta</c> of <paramref name="meta"/> to the composed envelope.</summary>
     public static OpenApiSchema WithMeta(this OpenApiSchema envelope, IOpenApiSchema? meta)
     {
-        if (meta is not null) envelope.AllOf!.Add(new OpenApiSchema { Type = JsonSchemaType.Object, Properties = new Dictionary<string, IOpenApiSchema> { ["meta"] = meta } });
+        if (meta is not null)
+            envelope.AllOf!.Add(EnvelopeSchemas.Object(("meta", meta)));
         return envelope;
     }
 }
