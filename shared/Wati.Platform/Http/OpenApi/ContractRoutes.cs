@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Reflection;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -83,14 +84,28 @@ public static class ContractRoutes
         }
     }
 
+    /// <summary>A packaged asset. The package stores them gzipped: sent as they are to clients that accept gzip, else inflated.</summary>
     private sealed class StreamResult(Stream content, string contentType) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             await using var _ = content;
-            httpContext.Response.ContentType = contentType;
-            httpContext.Response.Headers.CacheControl = "public, max-age=3600";
-            await content.CopyToAsync(httpContext.Response.Body, httpContext.RequestAborted);
+            var response = httpContext.Response;
+            response.ContentType = contentType;
+            response.Headers.CacheControl = "public, max-age=3600";
+            response.Headers.Vary = "Accept-Encoding";
+            var header = new byte[2];
+            var read = await content.ReadAsync(header, httpContext.RequestAborted);
+            content.Position = 0;
+            var gzipped = read == 2 && header[0] == 0x1f && header[1] == 0x8b;
+            if (gzipped && httpContext.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                response.Headers.ContentEncoding = "gzip";
+                await content.CopyToAsync(response.Body, httpContext.RequestAborted);
+                return;
+            }
+            await using var plain = gzipped ? new GZipStream(content, CompressionMode.Decompress) : content;
+            await plain.CopyToAsync(response.Body, httpContext.RequestAborted);
         }
     }
 }
