@@ -572,8 +572,11 @@ export interface components {
             };
         };
         RegisterBody: {
+            /** @description A valid e-mail address; one account per address (409 ALREADY_EXISTS) */
             email?: string;
+            /** @description Wati:Auth:MinPasswordLength (10 by default) to 1024 characters */
             password?: string;
+            /** @description At most 100 characters; default "" */
             display_name?: string;
         };
         SessionDto: {
@@ -594,6 +597,7 @@ export interface components {
             password?: string;
         };
         KeyBody: {
+            /** @description 1 to 100 characters */
             name?: string;
         };
         NewApiKey: {
@@ -665,12 +669,14 @@ export interface components {
             }[];
         };
         GrantBody: {
+            /** @description The user's id (usr_…); 404 NOT_FOUND when there is none */
             user_id?: string;
             /**
              * Format: int64
              * @description int64: a number or a decimal string
              */
             amount?: number | string;
+            /** @description 1 to 200 characters, shown in the user's ledger */
             reason?: string;
         };
         GrantDto: {
@@ -1535,6 +1541,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL_ERROR */
             500: {
                 headers: {
@@ -1603,6 +1624,21 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
                         };
                     };
                 };

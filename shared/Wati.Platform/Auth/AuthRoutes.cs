@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Wati.Envelope;
 using Wati.Platform.Http;
 using Wati.Platform.Users;
@@ -32,21 +33,30 @@ public static class AuthRoutes
         },
     ];
 
+    /// <summary>The body of <c>POST /v1/auth/register</c>; a missing field is "" (seed 000).</summary>
     public sealed class RegisterBody
     {
+        [Description("A valid e-mail address; one account per address (409 ALREADY_EXISTS)")]
         public string Email { get; init; } = "";
+
+        [Description("Wati:Auth:MinPasswordLength (10 by default) to 1024 characters")]
         public string Password { get; init; } = "";
+
+        [Description("At most 100 characters; default \"\"")]
         public string DisplayName { get; init; } = "";
     }
 
+    /// <summary>The body of <c>POST /v1/auth/login</c>.</summary>
     public sealed class LoginBody
     {
         public string Email { get; init; } = "";
         public string Password { get; init; } = "";
     }
 
+    /// <summary>The body of <c>POST /v1/api-keys</c>.</summary>
     public sealed class KeyBody
     {
+        [Description("1 to 100 characters")]
         public string Name { get; init; } = "";
     }
 

@@ -61,6 +61,10 @@ internal sealed class TypeSchemas(OpenApiDocument document)
         TreatNullObliviousAsNonNullable = true,
         TransformSchemaNode = (context, node) =>
         {
+            // A property's [Description] (limits, defaults) becomes its schema's description.
+            if (context.PropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(System.ComponentModel.DescriptionAttribute), false)
+                    .FirstOrDefault() is System.ComponentModel.DescriptionAttribute described && node is JsonObject describedNode)
+                describedNode["description"] = described.Description;
             var type = context.TypeInfo.Type;
             var nullable = Nullable.GetUnderlyingType(type) is not null;
             var core = Nullable.GetUnderlyingType(type) ?? type;
