@@ -57,8 +57,9 @@ public record JobMeta
             StyleParameters p => new StyleMeta(common) { Style = p.Style, Bytes = bytes, RequestId = requestId },
             IcLightParameters p => new IcLightMeta(common)
             {
-                // The document's meta.model is what ran it (Replicate's owner/name:version, or local/iclight).
-                Model = job.ModelId ?? "local/" + job.Model,
+                // The document's meta.model is what ran it (Replicate's owner/name:version, or local/iclight);
+                // until it has run, the platform's model name.
+                Model = job.ModelId ?? job.Model,
                 Prompt = p.Prompt, LightSource = p.LightSource, Steps = p.Steps, Cfg = p.Cfg,
                 Width = p.Width, Height = p.Height, NumberOfImages = p.NumberOfImages,
                 Strategy = job.Strategy, ReplicatePredictionId = job.PredictionId,
