@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
 using Wati.Platform.Http;
 using Wati.Platform.Jobs;
 
@@ -23,6 +26,47 @@ public static class ServerHost
             k.Limits.MaxRequestBodySize = 64L * 1024 * 1024;
         });
         return web;
+    }
+
+    /// <summary>
+    /// Runs the host; when its address is taken, says so in one line naming the setting to change
+    /// (instead of the host's logged stack trace) and returns exit code 2.
+    /// </summary>
+    public static int RunOrExplain(this WebApplication app)
+    {
+        var urls = app.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } set ? set : DefaultUrl;
+        if (urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(InUse) is { } taken)
+        {
+            Console.Error.WriteLine($"wati: {taken} is already in use; choose another address with --urls, e.g. ./run.sh --urls http://localhost:7072");
+            return 2;
+        }
+        app.Run();
+        return 0;
+    }
+
+    /// <summary>Whether something already listens on the port of <paramref name="url"/> (checked by binding it briefly).</summary>
+    private static bool InUse(string url)
+    {
+        var address = BindingAddress.Parse(url);
+        IPAddress[] hosts = address.Host switch
+        {
+            "localhost" => [IPAddress.Loopback],
+            "*" or "+" or "0.0.0.0" or "[::]" => [IPAddress.Any],
+            var h => IPAddress.TryParse(h.Trim('[', ']'), out var ip) ? [ip] : [],
+        };
+        foreach (var host in hosts)
+        {
+            try
+            {
+                using var probe = new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(host, address.Port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>The queue consumers and the job sweeper run in this process; in Azure, queue and timer functions do this.</summary>

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using Wati.Envelope;
 using Wati.Platform.Http;
 using Wati.Platform.Users;
 
@@ -8,28 +10,53 @@ public static class AuthRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("Register", "POST", "v1/auth/register", RouteAuth.None, Register),
-        new("Login", "POST", "v1/auth/login", RouteAuth.None, Login),
-        new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.User, CreateKey),
-        new("ListApiKeys", "GET", "v1/api-keys", RouteAuth.User, ListKeys),
-        new("RevokeApiKey", "DELETE", "v1/api-keys/{id}", RouteAuth.User, RevokeKey),
+        new("Register", "POST", "v1/auth/register", RouteAuth.None, Register)
+        {
+            Doc = new("Sign up; the signup bonus is granted") { JsonBody = typeof(RegisterBody), Data = typeof(SessionDto), SuccessStatus = 201,
+                Errors = [ErrorCode.AlreadyExists] },
+        },
+        new("Login", "POST", "v1/auth/login", RouteAuth.None, Login)
+        {
+            Doc = new("Log in: an access token") { JsonBody = typeof(LoginBody), Data = typeof(SessionDto), Errors = [ErrorCode.Unauthenticated] },
+        },
+        new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.User, CreateKey)
+        {
+            Doc = new("Create an API key (its secret is shown this once)") { JsonBody = typeof(KeyBody), Data = typeof(NewApiKey), SuccessStatus = 201 },
+        },
+        new("ListApiKeys", "GET", "v1/api-keys", RouteAuth.User, ListKeys)
+        {
+            Doc = new("The caller's API keys, without secrets") { Shape = ResponseShape.List, Data = typeof(ApiKeyInfo), Paged = true },
+        },
+        new("RevokeApiKey", "DELETE", "v1/api-keys/{id}", RouteAuth.User, RevokeKey)
+        {
+            Doc = new("Revoke an API key: it stops working at once") { Data = typeof(ApiKeyInfo) },
+        },
     ];
 
+    /// <summary>The body of <c>POST /v1/auth/register</c>; a missing field is "" (seed 000).</summary>
     public sealed class RegisterBody
     {
+        [Description("A valid e-mail address; one account per address (409 ALREADY_EXISTS)")]
         public string Email { get; init; } = "";
+
+        [Description("Wati:Auth:MinPasswordLength (10 by default) to 1024 characters")]
         public string Password { get; init; } = "";
+
+        [Description("At most 100 characters; default \"\"")]
         public string DisplayName { get; init; } = "";
     }
 
+    /// <summary>The body of <c>POST /v1/auth/login</c>.</summary>
     public sealed class LoginBody
     {
         public string Email { get; init; } = "";
         public string Password { get; init; } = "";
     }
 
+    /// <summary>The body of <c>POST /v1/api-keys</c>.</summary>
     public sealed class KeyBody
     {
+        [Description("1 to 100 characters")]
         public string Name { get; init; } = "";
     }
 

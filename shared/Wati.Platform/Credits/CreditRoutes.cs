@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http;
 using Wati.Envelope;
 using Wati.Platform.Http;
@@ -10,16 +11,31 @@ public static class CreditRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("GetCredits", "GET", "v1/credits", RouteAuth.User, GetBalance),
-        new("GetLedger", "GET", "v1/credits/ledger", RouteAuth.User, GetLedger),
-        new("GetPrices", "GET", "v1/prices", RouteAuth.None, GetPrices),
-        new("AdminGrantCredits", "POST", "v1/admin/credits", RouteAuth.Admin, Grant),
+        new("GetCredits", "GET", "v1/credits", RouteAuth.User, GetBalance)
+        {
+            Doc = new("The caller's balance and reserved credits") { Data = typeof(CreditBalance), Errors = [ErrorCode.NotFound] },
+        },
+        new("GetLedger", "GET", "v1/credits/ledger", RouteAuth.User, GetLedger)
+        {
+            Doc = new("The caller's ledger, newest first") { Shape = ResponseShape.List, Data = typeof(LedgerEntry), Paged = true },
+        },
+        new("GetPrices", "GET", "v1/prices", RouteAuth.None, GetPrices) { Doc = new("Credits per call (IC-Light: per image) of each model") { Data = typeof(ItemList<PriceDto>) } },
+        new("AdminGrantCredits", "POST", "v1/admin/credits", RouteAuth.Admin, Grant)
+        {
+            Doc = new("Grant (or, negative, take back) credits") { JsonBody = typeof(GrantBody), Data = typeof(GrantDto), Errors = [ErrorCode.NotFound] },
+        },
     ];
 
+    /// <summary>The body of <c>POST /v1/admin/credits</c>.</summary>
     public sealed class GrantBody
     {
+        [Description("The user's id (usr_…); 404 NOT_FOUND when there is none")]
         public string UserId { get; init; } = "";
+
+        [Description("int64, a number or a decimal string; not 0; negative takes credits back (never below a zero balance)")]
         public long Amount { get; init; }
+
+        [Description("1 to 200 characters, shown in the user's ledger")]
         public string Reason { get; init; } = "";
     }
 

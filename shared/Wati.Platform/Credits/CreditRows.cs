@@ -7,6 +7,7 @@ internal static class CreditRows
 {
     public const string Account = "account";
     public const string LedgerPrefix = "ledger|";
+    public const string LedgerIdPrefix = "led_";
     public const string ChargePrefix = "jobcharge|";
 
     public static string Charge(string jobId) => ChargePrefix + jobId;

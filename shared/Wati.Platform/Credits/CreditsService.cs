@@ -155,8 +155,9 @@ public sealed class CreditsService(ITableStore store, IIdGenerator ids, TimeProv
             .With("kind", kind).With("amount", amount).With("balance_after", balanceAfter)
             .With("job_id", jobId).With("reason", reason).With("created_at", now);
 
+    // Like every other id, a ledger entry's carries its type (led_); the row key keeps the bare sortable part.
     private static LedgerEntry ToEntry(TableEntity e) => new(
-        e.RowKey[CreditRows.LedgerPrefix.Length..], e.GetString("kind") ?? "", e.GetInt64("amount") ?? 0,
+        CreditRows.LedgerIdPrefix + e.RowKey[CreditRows.LedgerPrefix.Length..], e.GetString("kind") ?? "", e.GetInt64("amount") ?? 0,
         e.GetInt64("balance_after") ?? 0, e.GetString("job_id"), e.GetString("reason") ?? "",
         e.GetTime("created_at") ?? DateTimeOffset.UnixEpoch);
 }

@@ -12,12 +12,25 @@ public interface IReadinessCheck
     Task<string?> CheckAsync(CancellationToken ct);
 }
 
+/// <summary>The answer of <c>/healthz</c>.</summary>
+public sealed record Liveness(string Status);
+
+/// <summary>The answer of <c>/readyz</c>: <c>ready</c> and each check's <c>ok</c>.</summary>
+public sealed record Readiness(string Status, IReadOnlyDictionary<string, string> Checks);
+
 public static class HealthRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("Healthz", "GET", "healthz", RouteAuth.None, rc => Task.FromResult<IResult>(rc.Ok(new { status = "ok" }))),
-        new("Readyz", "GET", "readyz", RouteAuth.None, Ready),
+        new("Healthz", "GET", "healthz", RouteAuth.None, rc => Task.FromResult<IResult>(rc.Ok(new Liveness("ok"))))
+        {
+            Doc = new("Liveness") { Data = typeof(Liveness) },
+        },
+        new("Readyz", "GET", "readyz", RouteAuth.None, Ready)
+        {
+            Doc = new("Readiness: each adapter's check (503 INTERNAL_ERROR names what is wrong)") { Data = typeof(Readiness),
+                ExtraErrors = [(ErrorCode.InternalError, 503)] },
+        },
     ];
 
     private static async Task<IResult> Ready(RequestContext rc)
@@ -37,7 +50,7 @@ public static class HealthRoutes
             }
             results[check.Name] = problem ?? "ok";
         }
-        if (results.Values.All(v => v == "ok")) return rc.Ok(new { status = "ready", checks = results });
+        if (results.Values.All(v => v == "ok")) return rc.Ok(new Readiness("ready", results));
         var failing = string.Join("; ", results.Where(r => r.Value != "ok").Select(r => $"{r.Key}: {r.Value}"));
         throw new ApiException(ErrorCode.InternalError, "not ready: " + failing, new { checks = results }, 503);
     }

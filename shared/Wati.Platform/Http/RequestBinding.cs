@@ -14,6 +14,11 @@ public static class RequestBinding
 {
     public const int MaxJsonBytes = 64 * 1024;
 
+    // Seed 000's request rules: a missing field keeps its default (the body types initialise every field),
+    // int64 takes a number or a numeric string (WatiJson's converter); null where the type has no null
+    // is refused as VALIDATION_ERROR rather than reaching a handler as a null string.
+    private static readonly JsonSerializerOptions ReadOptions = new(WatiJson.Options) { RespectNullableAnnotations = true };
+
     public static async Task<T> ReadJsonAsync<T>(this RequestContext rc) where T : class
     {
         var request = rc.Request;
@@ -33,7 +38,7 @@ public static class RequestBinding
         }
         if (buffer.Length == 0) throw ApiException.Validation("a JSON body is required");
 
-        return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), WatiJson.Options)
+        return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ReadOptions)
                ?? throw ApiException.Validation("a JSON object is required");
     }
 

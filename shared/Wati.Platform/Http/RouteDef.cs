@@ -20,8 +20,14 @@ public delegate Task<IResult> RouteHandler(RequestContext rc);
 /// <summary>
 /// One HTTP route: both hosts map exactly these. <see cref="Template"/> uses ASP.NET Core route syntax
 /// without a leading slash; route values (<c>{id}</c>) reach the handler through <see cref="RouteArgs"/>.
+/// <see cref="Doc"/> describes it for the OpenAPI document (<see cref="OpenApi.ApiDocument"/>), which
+/// refuses a route without one.
 /// </summary>
-public sealed record RouteDef(string Name, string Method, string Template, RouteAuth Auth, RouteHandler Handler);
+public sealed record RouteDef(string Name, string Method, string Template, RouteAuth Auth, RouteHandler Handler)
+{
+    /// <summary>What the OpenAPI document says about this route.</summary>
+    public RouteDoc? Doc { get; init; }
+}
 
 /// <summary>Route values passed in by the host (Kestrel's route values, or a function's bound parameters).</summary>
 public sealed class RouteArgs

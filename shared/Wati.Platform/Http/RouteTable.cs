@@ -16,6 +16,7 @@ public static class RouteTable
         .. Jobs.JobAdminRoutes.All,
         .. Storage.FileRoutes.All,
         .. Manifest.ManifestRoutes.All,
+        .. OpenApi.ContractRoutes.All,
     ];
 
     public static RouteDef Get(string name) =>

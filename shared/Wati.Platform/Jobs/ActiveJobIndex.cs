@@ -14,7 +14,7 @@ public sealed record ActiveJobEntry(string JobId, string UserId, string Model, D
 /// <c>active</c>, row = job id), so the sweeper finds them without scanning every user's partition. An
 /// entry is written before the job's charge and removed after the job's final state is written; an
 /// entry whose job is finished (the remover crashed) is removed by the sweeper. Its
-/// <see cref="ActiveJobEntry.EnqueuedAt"/> is the durable "message sent" mark (docs/decisions/0004).
+/// <see cref="ActiveJobEntry.EnqueuedAt"/> is the durable "message sent" mark (docs/decisions/0005).
 /// </summary>
 public sealed class ActiveJobIndex(ITableStore store)
 {

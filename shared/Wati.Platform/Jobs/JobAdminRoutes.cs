@@ -11,8 +11,16 @@ public static class JobAdminRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("AdminStuckJobs", "GET", "v1/admin/jobs/stuck", RouteAuth.Admin, Stuck),
-        new("AdminDeadLetters", "GET", "v1/admin/jobs/dead-letters", RouteAuth.Admin, DeadLetters),
+        new("AdminStuckJobs", "GET", "v1/admin/jobs/stuck", RouteAuth.Admin, Stuck)
+        {
+            Doc = new("Active jobs the sweeper acts on now: never sent, lost their message or worker, or a submit that never charged")
+                { Shape = ResponseShape.List, Data = typeof(StuckJobView), Paged = true },
+        },
+        new("AdminDeadLetters", "GET", "v1/admin/jobs/dead-letters", RouteAuth.Admin, DeadLetters)
+        {
+            Doc = new("Dead-lettered job messages (each one's job was failed and refunded), newest first; ?model= narrows to one queue")
+                { Shape = ResponseShape.List, Data = typeof(DeadLetterView), Paged = true },
+        },
     ];
 
     /// <summary>A dead-lettered message as listed: its job, queue, deliveries and why.</summary>

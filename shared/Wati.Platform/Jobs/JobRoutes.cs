@@ -15,14 +15,67 @@ public static class JobRoutes
 
     public static IEnumerable<RouteDef> All =>
     [
-        new("Gfpgan", "POST", "v1/gfpgan", RouteAuth.User, rc => Submit(rc, ModelNames.Gfpgan)),
-        new("ReplaceStyle", "POST", "v1/replace-style", RouteAuth.User, rc => Submit(rc, ModelNames.ReplaceStyle)),
-        new("ReplaceBackground", "POST", "v1/replace-background", RouteAuth.User, rc => Submit(rc, ModelNames.ReplaceBackground)),
-        new("IcLight", "POST", "v1/portraits/iclight", RouteAuth.User, rc => Submit(rc, ModelNames.IcLight)),
-        new("ListJobs", "GET", "v1/jobs", RouteAuth.User, List),
-        new("GetJob", "GET", "v1/jobs/{id}", RouteAuth.User, Get),
-        new("DeleteJob", "DELETE", "v1/jobs/{id}", RouteAuth.User, Delete),
+        new("Gfpgan", "POST", "v1/gfpgan", RouteAuth.User, rc => Submit(rc, ModelNames.Gfpgan))
+        {
+            Doc = Model("GFPGAN face enhancement and upscale", typeof(SingleOutputData), typeof(GfpganMeta),
+            [
+                Image("image", "The photo"),
+                new("scale", FieldKind.Integer, "Upscale factor") { Min = 1, Max = 4, Default = 2 },
+                new("version", FieldKind.String, "GFPGAN version (a leading v is accepted)") { Enum = JobSpecs.GfpganVersions, Default = "1.4" },
+            ]),
+        },
+        new("ReplaceStyle", "POST", "v1/replace-style", RouteAuth.User, rc => Submit(rc, ModelNames.ReplaceStyle))
+        {
+            Doc = Model("Restyle a photo", typeof(SingleOutputData), typeof(StyleMeta),
+            [
+                Image("image", "The photo"),
+                new("style", FieldKind.String, "The style") { Required = true, Enum = Styles.All },
+            ]),
+        },
+        new("ReplaceBackground", "POST", "v1/replace-background", RouteAuth.User, rc => Submit(rc, ModelNames.ReplaceBackground))
+        {
+            Doc = Model("Put a foreground on a new background (the output has bg's size)", typeof(SingleOutputData), typeof(JobMeta),
+                [Image("fg", "The foreground (a person)"), Image("bg", "The new background")]),
+        },
+        new("IcLight", "POST", "v1/portraits/iclight", RouteAuth.User, rc => Submit(rc, ModelNames.IcLight))
+        {
+            Doc = Model("IC-Light portrait relighting: several outputs, charged per image", typeof(MultipleOutputData), typeof(IcLightMeta),
+            [
+                Image("subject_image", "The portrait"),
+                new("prompt", FieldKind.String, "What the light should look like") { Required = true, MaxLength = 500 },
+                new("light_source", FieldKind.String, "Where the light comes from") { Enum = LightSources.All, Default = "None" },
+                new("steps", FieldKind.Integer, "Sampling steps") { Min = 1, Max = 100, Default = 25 },
+                new("cfg", FieldKind.Number, "Guidance scale") { Min = 1, Max = 32, Default = 2 },
+                new("width", FieldKind.Integer, "Output width in pixels") { Min = 256, Max = 1024, MultipleOf = 64, Default = 512 },
+                new("height", FieldKind.Integer, "Output height in pixels") { Min = 256, Max = 1024, MultipleOf = 64, Default = 640 },
+                new("number_of_images", FieldKind.Integer, "How many images (each is charged)") { Min = 1, Max = 12, Default = 1 },
+                new("output_format", FieldKind.String, "Output format (jpeg is taken as jpg)") { Enum = JobSpecs.OutputFormats, Default = "webp" },
+            ]),
+        },
+        new("ListJobs", "GET", "v1/jobs", RouteAuth.User, List)
+        {
+            Doc = new("The caller's jobs, newest first") { Shape = ResponseShape.List, Data = typeof(JobView), Paged = true,
+                Query = [new("model", "Only jobs of this model") { Enum = ModelNames.All }, new("state", "Only jobs in this state") { Enum = JobStates.All }] },
+        },
+        new("GetJob", "GET", "v1/jobs/{id}", RouteAuth.User, Get)
+        {
+            Doc = new("A job: its state and, once succeeded, its outputs with fresh URLs and the waited answer's meta") { Data = typeof(JobView),
+                Meta = typeof(JobMeta), Priced = true },
+        },
+        new("DeleteJob", "DELETE", "v1/jobs/{id}", RouteAuth.User, Delete)
+        {
+            Doc = new("Queued: cancel and refund; finished: delete its stored outputs") { Data = typeof(JobView), Meta = typeof(JobMeta), Priced = true },
+        },
     ];
+
+    private static RouteDoc Model(string summary, Type data, Type meta, IReadOnlyList<FormField> form) => new(summary)
+    {
+        Description = "Charged, queued and run; waits for the result (Prefer: wait=N, at most 200 s) or answers 202 at once " +
+                      "(Prefer: respond-async). Uploads: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) and 40 MP (400).",
+        Form = form, Data = data, Meta = meta, JobSubmit = true,
+    };
+
+    private static FormField Image(string name, string description) => new(name, FieldKind.File, description) { Required = true };
 
     private static async Task<IResult> Submit(RequestContext rc, string model)
     {
@@ -36,7 +89,7 @@ public static class JobRoutes
         var statusUrl = rc.AbsoluteUrl(JobView.StatusPath(job.Id));
         if (prefer.RespondAsync)
         {
-            var result = Priced(rc.Ok(new { job_id = job.Id, state = job.State, status_url = statusUrl }, Meta(job, submission, spec: spec), 202), job);
+            var result = Priced(rc.Ok(new JobAccepted(job.Id, job.State, statusUrl), Meta(rc, job, submission, spec), 202), job);
             result.Headers["Location"] = statusUrl;
             return result;
         }
@@ -48,13 +101,13 @@ public static class JobRoutes
                 job.State == JobStates.Canceled ? "the job was canceled" : "the job is still running; poll status_url for its result",
                 new { job_id = job.Id, state = job.State, status_url = statusUrl, credits_charged = job.NetCharge }), job);
         var view = await ViewAsync(rc, job);
-        return Priced(rc.Ok(OutputData(view), Meta(job, submission, withSize: true, spec: spec)), job);
+        return Priced(rc.Ok(view.ToOutputData(), Meta(rc, job, submission, spec)), job);
     }
 
     private static async Task<IResult> Get(RequestContext rc)
     {
         var job = await rc.Service<JobsService>().GetAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
-        return Priced(rc.Ok(await ViewAsync(rc, job), Meta(job, null)), job);
+        return Priced(rc.Ok(await ViewAsync(rc, job), Meta(rc, job, null)), job);
     }
 
     private static async Task<IResult> List(RequestContext rc)
@@ -75,37 +128,19 @@ public static class JobRoutes
     private static async Task<IResult> Delete(RequestContext rc)
     {
         var job = await rc.Service<JobsService>().CancelOrDeleteAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
-        return Priced(rc.Ok(await ViewAsync(rc, job), Meta(job, null)), job);
+        return Priced(rc.Ok(await ViewAsync(rc, job), Meta(rc, job, null)), job);
     }
 
     private static Task<JobView> ViewAsync(RequestContext rc, JobRecord job) =>
         JobView.CreateAsync(job, rc.Service<IObjectStore>(), TimeSpan.FromSeconds(rc.Service<JobsService>().Options.OutputUrlSeconds),
-            rc.Service<IPublicBaseUrl>().Get(), rc.Cancellation);
+            rc.Service<IPublicBaseUrl>().Get(), rc.RequestId, rc.Cancellation);
 
-    /// <summary>The synchronous answer's data: one output's key/url, or every output with its index.</summary>
-    private static object OutputData(JobView view) => view.Outputs is { } outputs
-        ? new { job_id = view.JobId, outputs = outputs.Select(o => new { o.Url, o.Index, o.Key, o.ExpiresIn, o.Width, o.Height }).ToList(),
-            expires_in = outputs.Count > 0 ? outputs[0].ExpiresIn : 0 }
-        : new { job_id = view.JobId, key = view.Key, url = view.Url, expires_in = view.ExpiresIn ?? 0 };
-
-    /// <param name="withSize">The synchronous answer states the (first) output's size, as the response format shows.</param>
     /// <param name="spec">The submit answer names the animated inputs of which only the first frame was used.</param>
-    private static Dictionary<string, object?> Meta(JobRecord job, Submission? submission, bool withSize = false, JobSpec? spec = null)
+    private static Dictionary<string, object?> Meta(RequestContext rc, JobRecord job, Submission? submission, JobSpec? spec = null)
     {
-        var meta = new Dictionary<string, object?>
-        {
-            ["job_id"] = job.Id,
-            ["model"] = job.Model,
-            ["credits_charged"] = job.NetCharge,
-        };
-        if (submission?.Replayed == true) meta["idempotent_replay"] = true;
+        var meta = JobMeta.For(job, rc.RequestId, submission?.Replayed == true).ToDictionary();
         if (spec?.Images.Where(i => i.Value.FirstFrameOnly).Select(i => i.Key).ToList() is { Count: > 0 } animated)
             meta["first_frame_only"] = animated;
-        if (withSize && job.Outputs.FirstOrDefault() is { } size)
-        {
-            meta["width"] = size.Width;
-            meta["height"] = size.Height;
-        }
         return meta;
     }
 

@@ -32,7 +32,7 @@ public sealed record StuckJob(string JobId, string UserId, string Model, string?
 public sealed record SweepReport(int Checked, int Sent, int Failed, int Abandoned, int Removed);
 
 /// <summary>
-/// Finds what slipped through (docs/decisions/0004): a charged job whose message was never sent, a queued
+/// Finds what slipped through (docs/decisions/0005): a charged job whose message was never sent, a queued
 /// job whose message was lost, a job whose worker died (lease passed), a submit that died before
 /// charging. It reads only the active-job index, never every user's partition. Every action is guarded
 /// by the job row's ETag or is harmless when repeated (a duplicate message), so sweepers may run in

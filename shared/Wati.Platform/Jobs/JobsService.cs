@@ -15,7 +15,7 @@ namespace Wati.Platform.Jobs;
 public sealed record Submission(JobRecord Job, bool Replayed);
 
 /// <summary>
-/// Submitting, reading, listing and canceling jobs. Submit order (docs/decisions/0004): inputs stored,
+/// Submitting, reading, listing and canceling jobs. Submit order (docs/decisions/0005): inputs stored,
 /// lookup row and active-index entry written, then the atomic charge that creates the job row, and only
 /// then the message is sent and marked sent in the index. A message therefore always finds its job row;
 /// a crash between charge and send leaves a queued job whose index entry says "not sent", which the

@@ -9,13 +9,42 @@ public static class ManifestRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("ListPacks", "GET", "v1/manifest", RouteAuth.None, ListPacks),
-        new("GetPack", "GET", "v1/manifest/{id}", RouteAuth.None, GetPack),
-        new("ListPortraits", "GET", "v1/portraits", RouteAuth.None, ListPortraits),
-        new("AdminCreatePack", "POST", "v1/admin/packs", RouteAuth.Admin, CreatePack),
-        new("AdminDeletePack", "DELETE", "v1/admin/packs/{id}", RouteAuth.Admin, DeletePack),
-        new("AdminCreatePortrait", "POST", "v1/admin/portraits", RouteAuth.Admin, CreatePortrait),
-        new("AdminDeletePortrait", "DELETE", "v1/admin/portraits/{id}", RouteAuth.Admin, DeletePortrait),
+        new("ListPacks", "GET", "v1/manifest", RouteAuth.None, ListPacks)
+        {
+            Doc = new("Asset packs, newest first") { Shape = ResponseShape.List, Data = typeof(AssetPack), Paged = true,
+                Query = [new("category", "Only packs of this category"), new("target", "Only packs for this target")] },
+        },
+        new("GetPack", "GET", "v1/manifest/{id}", RouteAuth.None, GetPack) { Doc = new("One asset pack") { Data = typeof(AssetPack) } },
+        new("ListPortraits", "GET", "v1/portraits", RouteAuth.None, ListPortraits)
+        {
+            Doc = new("Public portraits, newest first") { Shape = ResponseShape.List, Data = typeof(Portrait), Paged = true },
+        },
+        new("AdminCreatePack", "POST", "v1/admin/packs", RouteAuth.Admin, CreatePack)
+        {
+            Doc = new("Add an asset pack") { Data = typeof(AssetPack), SuccessStatus = 201, Form =
+            [
+                new("name", FieldKind.String, "Title") { Required = true, MaxLength = 100 },
+                new("category", FieldKind.String, "Lowercase slug, e.g. backgrounds") { Required = true, MaxLength = 50 },
+                new("target", FieldKind.String, "Lowercase slug, e.g. portraits") { Required = true, MaxLength = 50 },
+                new("description", FieldKind.String, "Free text") { MaxLength = 1000, Default = "" },
+                new("cover", FieldKind.File, "Cover image") { Required = true },
+                new("assets", FieldKind.File, $"Asset images (repeat the field, at most {CatalogInput.MaxAssets})"),
+            ] },
+        },
+        new("AdminDeletePack", "DELETE", "v1/admin/packs/{id}", RouteAuth.Admin, DeletePack) { Doc = new("Delete an asset pack") { Data = typeof(DeletedEntry) } },
+        new("AdminCreatePortrait", "POST", "v1/admin/portraits", RouteAuth.Admin, CreatePortrait)
+        {
+            Doc = new("Add a public portrait") { Data = typeof(Portrait), SuccessStatus = 201, Form =
+            [
+                new("name", FieldKind.String, "Name") { Required = true, MaxLength = 100 },
+                new("tags", FieldKind.String, $"Comma-separated, at most {CatalogInput.MaxTags} of {CatalogInput.MaxTagLength} characters") { MaxLength = 1000 },
+                new("image", FieldKind.File, "The portrait") { Required = true },
+            ] },
+        },
+        new("AdminDeletePortrait", "DELETE", "v1/admin/portraits/{id}", RouteAuth.Admin, DeletePortrait)
+        {
+            Doc = new("Delete a public portrait") { Data = typeof(DeletedEntry) },
+        },
     ];
 
     private static async Task<IResult> ListPacks(RequestContext rc)

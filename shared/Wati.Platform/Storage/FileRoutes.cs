@@ -9,7 +9,11 @@ public static class FileRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("GetFile", "GET", "files/{**key}", RouteAuth.None, Download),
+        new("GetFile", "GET", "files/{**key}", RouteAuth.None, Download)
+        {
+            Doc = new("A stored object, while its link's signature holds") { Shape = ResponseShape.Raw, RawContentType = "application/octet-stream",
+                Query = [new("exp", "Expiry (Unix seconds) of the link"), new("sig", "The link's signature")], Errors = [ErrorCode.PermissionDenied] },
+        },
     ];
 
     private static async Task<IResult> Download(RequestContext rc)

@@ -27,8 +27,12 @@ public sealed record StoredObject(Stream Content, string ContentType, long Lengt
     public ValueTask DisposeAsync() => Content.DisposeAsync();
 }
 
-/// <summary><paramref name="Url"/> is what clients use; <paramref name="ExpiresIn"/> in seconds.</summary>
-public sealed record SignedUrl(string Url, int ExpiresIn);
+/// <summary>
+/// <paramref name="Url"/> is what clients use (the public URL when the store has one, else the presigned
+/// one); <paramref name="ExpiresIn"/> in seconds; <paramref name="PresignedUrl"/> the presigned URL when
+/// the store also has a public one that differs (answered as <c>presigned_url</c>), else null.
+/// </summary>
+public sealed record SignedUrl(string Url, int ExpiresIn, string? PresignedUrl = null);
 
 public static class ObjectKeys
 {

@@ -8,7 +8,7 @@ public static class UserRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("GetMe", "GET", "v1/users/me", RouteAuth.User, Me),
+        new("GetMe", "GET", "v1/users/me", RouteAuth.User, Me) { Doc = new("The caller's profile") { Data = typeof(UserProfile), Errors = [Wati.Envelope.ErrorCode.NotFound] } },
     ];
 
     private static async Task<IResult> Me(RequestContext rc) =>

@@ -16,7 +16,7 @@ using Wati.Tests.Support;
 namespace Wati.Tests.Jobs;
 
 /// <summary>
-/// The submit, the processor and the sweeper interleaved step by step (docs/decisions/0004): a scripted
+/// The submit, the processor and the sweeper interleaved step by step (docs/decisions/0005): a scripted
 /// store and queue stop each at a chosen point, or make it "die" there, and time is a fake clock, so
 /// every order of steps is taken on purpose, never by luck.
 /// </summary>

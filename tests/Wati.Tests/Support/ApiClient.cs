@@ -61,7 +61,10 @@ public sealed class ApiClient(HttpClient http)
         if (Bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Bearer);
         configure?.Invoke(request);
         var response = await http.SendAsync(request);
-        return new ApiResponse(response, await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        // Every answer any API test receives is checked against the OpenAPI document.
+        ContractValidator.Validate(method, path, (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, body);
+        return new ApiResponse(response, body);
     }
 
     private static StringContent JsonContent(string json) => new(json, Encoding.UTF8, "application/json");
