@@ -59,12 +59,39 @@ public sealed record TableQuery(string PartitionKey)
 
     public string? ContinuationToken { get; init; }
 
-    /// <summary>All row keys starting with <paramref name="prefix"/>.</summary>
+    /// <summary>
+    /// All row keys starting with <paramref name="prefix"/>: from the prefix up to its ordinal successor
+    /// (<see cref="PrefixSuccessor"/>), so no row key is missed whatever characters follow the prefix.
+    /// </summary>
     public static TableQuery Prefix(string partitionKey, string prefix) => new(partitionKey)
     {
         RowKeyFrom = prefix,
-        RowKeyTo = prefix + '\uffff',
+        RowKeyTo = PrefixSuccessor(prefix),
     };
+
+    /// <summary>
+    /// The smallest string (ordinal, UTF-16 code units) greater than every string starting with
+    /// <paramref name="prefix"/>; null when there is none (empty prefix, or only U+FFFF). The last code
+    /// unit is incremented after dropping trailing U+FFFF; when that would split a surrogate pair (a
+    /// last U+DFFF), the pair's high surrogate is incremented instead, so the bound stays valid UTF-16
+    /// and survives the trip to a real service.
+    /// </summary>
+    public static string? PrefixSuccessor(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var end = prefix.Length;
+        while (end > 0 && prefix[end - 1] == '\uffff') end--;
+        if (end == 0) return null;
+        var last = prefix[end - 1];
+        if (last == '\udfff' && end >= 2 && char.IsHighSurrogate(prefix[end - 2]))
+        {
+            var high = prefix[end - 2];
+            return high == '\udbff'
+                ? PrefixSuccessor(prefix[..(end - 2)])
+                : string.Concat(prefix.AsSpan(0, end - 2), [(char)(high + 1), '\udc00']);
+        }
+        return string.Concat(prefix.AsSpan(0, end - 1), [(char)(last + 1)]);
+    }
 }
 
 public sealed record TablePage(IReadOnlyList<TableEntity> Items, string? ContinuationToken);
