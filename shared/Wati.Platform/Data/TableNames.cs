@@ -19,8 +19,11 @@ public static class TableNames
     /// <summary>PK = job id → user id (lookup for processors).</summary>
     public const string Jobs = "jobs";
 
-    /// <summary>The public manifest: packs and portraits.</summary>
-    public const string Manifest = "manifest";
+    /// <summary>The public manifest's asset packs (<c>/v1/manifest</c>).</summary>
+    public const string Packs = "packs";
 
-    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Manifest];
+    /// <summary>The public manifest's portraits (<c>/v1/portraits</c>).</summary>
+    public const string Portraits = "portraits";
+
+    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Packs, Portraits];
 }

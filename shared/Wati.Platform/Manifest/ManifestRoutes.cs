@@ -20,35 +20,35 @@ public static class ManifestRoutes
 
     private static async Task<IResult> ListPacks(RequestContext rc)
     {
-        var page = await rc.Service<CatalogService>().ListPacksAsync(rc.Query("category"), rc.Query("target"), rc.Paging(), rc.Cancellation);
+        var page = await rc.Service<ManifestService>().ListPacksAsync(rc.Query("category"), rc.Query("target"), rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
     private static async Task<IResult> GetPack(RequestContext rc) =>
-        rc.Ok(await rc.Service<CatalogService>().GetPackAsync(rc.Args["id"], rc.Cancellation));
+        rc.Ok(await rc.Service<ManifestService>().GetPackAsync(rc.Args["id"], rc.Cancellation));
 
     private static async Task<IResult> ListPortraits(RequestContext rc)
     {
-        var page = await rc.Service<CatalogService>().ListPortraitsAsync(rc.Paging(), rc.Cancellation);
+        var page = await rc.Service<ManifestService>().ListPortraitsAsync(rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
     private static async Task<IResult> CreatePack(RequestContext rc)
     {
-        var draft = await CatalogInput.ReadPackAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
-        var pack = await rc.Service<CatalogService>().CreatePackAsync(draft, rc.Cancellation);
+        var draft = await ManifestInput.ReadPackAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
+        var pack = await rc.Service<ManifestService>().CreatePackAsync(draft, rc.Cancellation);
         return rc.Created(pack, rc.AbsoluteUrl($"/v1/manifest/{pack.Id}"));
     }
 
     private static async Task<IResult> DeletePack(RequestContext rc) =>
-        rc.Ok(await rc.Service<CatalogService>().DeletePackAsync(rc.Args["id"], rc.Cancellation));
+        rc.Ok(await rc.Service<ManifestService>().DeletePackAsync(rc.Args["id"], rc.Cancellation));
 
     private static async Task<IResult> CreatePortrait(RequestContext rc)
     {
-        var draft = await CatalogInput.ReadPortraitAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
-        return rc.Created(await rc.Service<CatalogService>().CreatePortraitAsync(draft, rc.Cancellation));
+        var draft = await ManifestInput.ReadPortraitAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
+        return rc.Created(await rc.Service<ManifestService>().CreatePortraitAsync(draft, rc.Cancellation));
     }
 
     private static async Task<IResult> DeletePortrait(RequestContext rc) =>
-        rc.Ok(await rc.Service<CatalogService>().DeletePortraitAsync(rc.Args["id"], rc.Cancellation));
+        rc.Ok(await rc.Service<ManifestService>().DeletePortraitAsync(rc.Args["id"], rc.Cancellation));
 }
