@@ -12,7 +12,7 @@ public static class AuthRegistration
     public static IServiceCollection AddAuth(this IServiceCollection services)
     {
         services.AddWatiOptions<AuthOptions>(AuthOptions.Section)
-            .ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, Wati(sp)) is { } p ? [p] : []);
+            .ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, PlatformProfile.IsAzure(sp)) is { } p ? [p] : []);
         services.AddSingleton(sp => new SigningKey(DataKeys.Resolve(
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.SigningKey, SigningKeyKey, Wati(sp), "jwt-signing.key")));
         services.AddSingleton<PasswordHasher>();

@@ -19,14 +19,14 @@ public static class DataKeys
     /// <exception cref="InvalidOperationException">Too short, or missing in the azure profile; the message names the key.</exception>
     public static byte[] Resolve(string? configured, string key, WatiOptions wati, string fileName)
     {
-        if (Problem(configured, key, wati) is { } problem) throw new InvalidOperationException(problem);
+        if (Problem(configured, key, wati.IsAzure) is { } problem) throw new InvalidOperationException(problem);
         return string.IsNullOrEmpty(configured) ? LoadOrCreate(wati.DataPath(), fileName) : FromConfigured(configured);
     }
 
     /// <summary>What is wrong with a configured key, naming it; null when it can be used.</summary>
-    public static string? Problem(string? configured, string key, WatiOptions wati) =>
+    public static string? Problem(string? configured, string key, bool azureProfile) =>
         string.IsNullOrEmpty(configured)
-            ? wati.IsAzure ? $"{key} is required in the azure profile (base64 or text, at least {MinimumBytes} bytes; every instance must share it)" : null
+            ? azureProfile ? $"{key} is required in the azure profile (base64 or text, at least {MinimumBytes} bytes; every instance must share it)" : null
             : FromConfigured(configured).Length < MinimumBytes ? $"{key} must be at least {MinimumBytes} bytes" : null;
 
     public static byte[] LoadOrCreate(string dataDir, string name, int bytes = 64)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Wati.Platform.Common;
 
@@ -22,6 +23,13 @@ public static class PlatformProfile
             ? profile
             : throw new InvalidOperationException($"{Key} '{configuration[Key]}' is not a profile: use '{Embedded}' or '{Azure}'.");
     }
+
+    /// <summary>
+    /// The profile as the host's configuration says, for start-up checks: read from configuration rather
+    /// than from the bound options so that one check failing does not hide the others.
+    /// </summary>
+    public static bool IsAzure(IServiceProvider services) =>
+        Of(services.GetRequiredService<IConfiguration>()) == Azure;
 
     /// <summary>
     /// The adapter configured at <paramref name="key"/>, else the profile's default; lower case.

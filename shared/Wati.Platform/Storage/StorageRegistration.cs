@@ -22,7 +22,7 @@ public static class StorageRegistration
 
         if (provider == "filesystem")
         {
-            options.ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, Wati(sp)) is { } p ? [p] : []);
+            options.ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, PlatformProfile.IsAzure(sp)) is { } p ? [p] : []);
             services.AddSingleton<IObjectStore>(sp => new FileSystemObjectStore(Wati(sp).DataPath("files"),
                 DataKeys.Resolve(sp.GetRequiredService<IOptions<StorageOptions>>().Value.SigningKey, SigningKeyKey, Wati(sp), "files-signing.key"),
                 sp.GetRequiredService<IPublicBaseUrl>(), sp.GetRequiredService<TimeProvider>()));
