@@ -4,6 +4,7 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wati.Platform.Common;
 using Wati.Platform.Data.Azure;
@@ -31,6 +32,8 @@ public static class TablesRegistration
         }
 
         options.ValidateProblems((o, _) => o.AzureProblems());
+        // The SDK logs every request and response at Information; keep its warnings and errors only.
+        services.AddLogging(logging => logging.AddFilter("Azure", LogLevel.Warning));
         // One TableServiceClient for the process, built by Microsoft.Extensions.Azure from the typed options;
         // its pipeline retries throttling (429, 503) with the SDK's exponential backoff.
         services.AddAzureClients(azure =>
