@@ -9,7 +9,7 @@ namespace Wati.Tests.Composition;
 /// </summary>
 public sealed class AdapterSelectionTests
 {
-    private static Dictionary<string, string?> OnEmulators(string bucket) => new()
+    internal static Dictionary<string, string?> OnEmulators(string bucket) => new()
     {
         ["Wati:Tables:Provider"] = "azure",
         ["Wati:Tables:ConnectionString"] = Emulators.AzuriteTables,
@@ -21,7 +21,7 @@ public sealed class AdapterSelectionTests
         ["Wati:Storage:S3:ForcePathStyle"] = "true",
     };
 
-    private static async Task<string> NewBucketAsync()
+    internal static async Task<string> NewBucketAsync()
     {
         var bucket = "b" + Guid.NewGuid().ToString("N");
         using var s3 = S3ObjectStore.CreateClient(new S3StorageOptions
