@@ -109,10 +109,11 @@ public sealed class JobProcessor(
         }
     }
 
-    // The message is enqueued just before the charge that creates the job row; give that a moment.
+    // The message is enqueued just before the charge that creates the job row; give that a moment. A row
+    // that has appeared since the claim looked is the charge landing in between: run it on redelivery.
     private async Task<bool> IsChargePendingAsync(TableEntity lookup, string userId, string jobId, CancellationToken ct) =>
-        time.GetUtcNow() - (lookup.GetTime("created_at") ?? DateTimeOffset.MinValue) < TimeSpan.FromSeconds(30) &&
-        await store.GetAsync(Table, userId, JobRecord.RowKey(jobId), ct) is null;
+        time.GetUtcNow() - (lookup.GetTime("created_at") ?? DateTimeOffset.MinValue) < TimeSpan.FromSeconds(30) ||
+        await store.GetAsync(Table, userId, JobRecord.RowKey(jobId), ct) is not null;
 
     private async Task<IReadOnlyList<ModelOutput>> RunModelAsync(JobRecord job, CancellationToken ct)
     {
