@@ -32,6 +32,35 @@ public sealed class AzureTableStoreTests : TableStoreContract
     }
 
     [Fact]
+    public async Task OnePageAsksTheServiceForAtMostOneRowMoreThanThePage()
+    {
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<Uri>();
+        var options = new Azure.Data.Tables.TableClientOptions
+        {
+            Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(new Recorder(requests) { InnerHandler = new SocketsHttpHandler() })),
+        };
+        var store = new AzureTableStore(new Azure.Data.Tables.TableServiceClient(Emulators.AzuriteTables, options));
+        var table = NewTableName();
+        await store.ExecuteBatchAsync(table, Enumerable.Range(0, 50).Select(i => TableOperation.Insert(new TableEntity("p", $"k{i:D2}"))).ToList());
+        requests.Clear();
+
+        var page = await store.QueryAsync(table, new TableQuery("p") { Take = 10 });
+
+        Assert.Equal(10, page.Items.Count);
+        var query = Assert.Single(requests, u => u.AbsolutePath.Contains(table, StringComparison.OrdinalIgnoreCase) && u.Query.Contains("filter", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("$top=11&", Uri.UnescapeDataString(query.Query) + "&", StringComparison.Ordinal);
+    }
+
+    private sealed class Recorder(System.Collections.Concurrent.ConcurrentQueue<Uri> requests) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            requests.Enqueue(request.RequestUri!);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task TokenOfAnotherPartitionIsRejected()
     {
         var table = NewTableName();
