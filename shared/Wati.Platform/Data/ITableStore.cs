@@ -9,7 +9,12 @@ namespace Wati.Platform.Data;
 /// <remarks>
 /// Failures that callers act on are <see cref="TableStoreException"/> with an HTTP-like status:
 /// 404 (not found), 409 (insert of an existing entity), 412 (If-Match failed).
-/// Tables are created on first use.
+/// Tables are created on first use. Every backend enforces Azure's limits before writing anything
+/// (<see cref="TableStoreRules"/>): keys ≤ 1 KiB, 64 KiB per string or binary property, 1 MiB per
+/// entity, and per batch ≤ 100 operations, ≤ 4 MiB, one partition; a breach is an <see cref="ArgumentException"/>.
+/// Property values: string, long (int is stored as long), bool, double, byte[], and times
+/// (<see cref="DateTimeOffset"/> or <see cref="DateTime"/> of any kind), always read back as UTC
+/// <see cref="DateTimeOffset"/> (<see cref="PropertyValues"/>).
 /// </remarks>
 public interface ITableStore
 {
@@ -38,7 +43,7 @@ public interface ITableStore
 
     /// <summary>
     /// Runs all operations atomically: all succeed or none is applied. All must share one partition
-    /// key (else <see cref="ArgumentException"/>), at most 100 operations, each row key at most once.
+    /// key (else <see cref="ArgumentException"/>), at most 100 operations and 4 MiB, each row key at most once.
     /// On failure throws <see cref="TableStoreException"/> with <see cref="TableStoreException.FailedIndex"/>.
     /// Returns the new ETag of each operation (empty string for deletes).
     /// </summary>

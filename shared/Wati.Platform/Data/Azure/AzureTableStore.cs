@@ -32,6 +32,7 @@ public sealed class AzureTableStore : ITableStore
     public Task CreateTablesAsync(IEnumerable<string> tables, CancellationToken cancellationToken = default) =>
         Task.WhenAll(tables.Select(t => ClientAsync(t, cancellationToken)));
 
+    /// <inheritdoc/>
     public async Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken = default)
     {
         TableStoreRules.ValidateKey(partitionKey, nameof(partitionKey));
@@ -42,20 +43,25 @@ public sealed class AzureTableStore : ITableStore
         return response.HasValue ? AzureEntities.FromSdk(response.Value!) : null;
     }
 
+    /// <inheritdoc/>
     public Task<string> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
         WriteAsync(table, entity, null, (client, e) => client.AddEntityAsync(e, cancellationToken), cancellationToken);
 
+    /// <inheritdoc/>
     public Task<string> UpsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
         WriteAsync(table, entity, null, (client, e) => client.UpsertEntityAsync(e, TableUpdateMode.Replace, cancellationToken), cancellationToken);
 
+    /// <inheritdoc/>
     public Task<string> ReplaceAsync(string table, TableEntity entity, string ifMatch, CancellationToken cancellationToken = default) =>
         WriteAsync(table, entity, ifMatch,
             (client, e) => client.UpdateEntityAsync(e, ToETag(ifMatch), TableUpdateMode.Replace, cancellationToken), cancellationToken);
 
+    /// <inheritdoc/>
     public Task<string> MergeAsync(string table, TableEntity entity, string ifMatch, CancellationToken cancellationToken = default) =>
         WriteAsync(table, entity, ifMatch,
             (client, e) => client.UpdateEntityAsync(e, ToETag(ifMatch), TableUpdateMode.Merge, cancellationToken), cancellationToken);
 
+    /// <inheritdoc/>
     public async Task<bool> DeleteAsync(string table, string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default)
     {
         TableStoreRules.ValidateKey(partitionKey, nameof(partitionKey));
@@ -106,6 +112,7 @@ public sealed class AzureTableStore : ITableStore
         return new TablePage(items.GetRange(0, take), token);
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> ExecuteBatchAsync(string table, IReadOnlyList<TableOperation> operations, CancellationToken cancellationToken = default)
     {
         TableStoreRules.ValidateBatch(operations);

@@ -53,6 +53,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
     }
 
+    /// <inheritdoc/>
     public async Task PutAsync(string key, Stream content, string contentType, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(key);
@@ -88,6 +89,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public async Task<StoredObject?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(key);
@@ -160,5 +162,6 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public void Dispose() => _client.Dispose();
 }
