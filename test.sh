@@ -3,6 +3,9 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 scripts/prereqs.sh
+# Azurite and s3rver for the Azure Table Storage and S3 suites; stopped on exit (a trap), even when tests fail.
+source scripts/emulators.sh
+if ! emulators_start; then echo "0 passed, 1 failed"; exit 1; fi
 
 results=artifacts/test-results
 rm -rf "$results"

@@ -28,14 +28,15 @@ public static class WatiJson
         return o;
     }
 
-    /// <summary>Adds the platform's converters to options owned by a host (e.g. ASP.NET Core's).</summary>
+    /// <summary>
+    /// Adds the platform's converters to options owned by a host (e.g. ASP.NET Core's). System.Text.Json
+    /// applies a converter for <c>T</c> to <c>T?</c> as well (null stays null), so there are no nullable twins.
+    /// </summary>
     public static void Configure(JsonSerializerOptions o)
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.Converters.Add(new Int64AsStringConverter());
-        o.Converters.Add(new NullableInt64AsStringConverter());
         o.Converters.Add(new Rfc3339Converter());
-        o.Converters.Add(new NullableRfc3339Converter());
     }
 
     public static string FormatTime(DateTimeOffset t) =>
@@ -58,22 +59,6 @@ public sealed class Int64AsStringConverter : JsonConverter<long>
         writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
 }
 
-public sealed class NullableInt64AsStringConverter : JsonConverter<long?>
-{
-    private static readonly Int64AsStringConverter Inner = new();
-
-    public override bool HandleNull => true;
-
-    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.Null ? null : Inner.Read(ref reader, typeof(long), options);
-
-    public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options)
-    {
-        if (value is null) writer.WriteNullValue();
-        else Inner.Write(writer, value.Value, options);
-    }
-}
-
 /// <summary>RFC 3339 in UTC with a <c>Z</c>; reading accepts any offset.</summary>
 public sealed class Rfc3339Converter : JsonConverter<DateTimeOffset>
 {
@@ -88,20 +73,4 @@ public sealed class Rfc3339Converter : JsonConverter<DateTimeOffset>
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
         writer.WriteStringValue(WatiJson.FormatTime(value));
-}
-
-public sealed class NullableRfc3339Converter : JsonConverter<DateTimeOffset?>
-{
-    private static readonly Rfc3339Converter Inner = new();
-
-    public override bool HandleNull => true;
-
-    public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.Null ? null : Inner.Read(ref reader, typeof(DateTimeOffset), options);
-
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
-    {
-        if (value is null) writer.WriteNullValue();
-        else Inner.Write(writer, value.Value, options);
-    }
 }

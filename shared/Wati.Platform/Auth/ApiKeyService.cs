@@ -20,8 +20,8 @@ public sealed record NewApiKey(string Id, string Name, string Key, string Prefix
 public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvider time)
 {
     public const string KeyPrefix = "wati_";
-    private const string KeysTable = "apikeys";
-    private const string UsersTable = "users";
+    private const string KeysTable = TableNames.ApiKeys;
+    private const string UsersTable = TableNames.Users;
     private const string LookupRow = "key";
     private const string ListPrefix = "apikey|";
     private static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);

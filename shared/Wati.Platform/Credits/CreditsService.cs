@@ -16,7 +16,7 @@ public delegate Task<IReadOnlyList<TableOperation>?> BatchExtras(CancellationTok
 public sealed class CreditsService(ITableStore store, IIdGenerator ids, TimeProvider time, IOptions<CreditsOptions> options,
     KeyedLock locks)
 {
-    private const string Table = "users";
+    private const string Table = TableNames.Users;
     private const int MaxAttempts = 30;
 
     public CreditsOptions Options => options.Value;

@@ -9,7 +9,12 @@ namespace Wati.Platform.Data;
 /// <remarks>
 /// Failures that callers act on are <see cref="TableStoreException"/> with an HTTP-like status:
 /// 404 (not found), 409 (insert of an existing entity), 412 (If-Match failed).
-/// Tables are created on first use.
+/// Tables are created on first use. Every backend enforces Azure's limits before writing anything
+/// (<see cref="TableStoreRules"/>): keys ≤ 1 KiB, 64 KiB per string or binary property, 1 MiB per
+/// entity, and per batch ≤ 100 operations, ≤ 4 MiB, one partition; a breach is an <see cref="ArgumentException"/>.
+/// Property values: string, long (int is stored as long), bool, double, byte[], and times
+/// (<see cref="DateTimeOffset"/> or <see cref="DateTime"/> of any kind), always read back as UTC
+/// <see cref="DateTimeOffset"/> (<see cref="PropertyValues"/>).
 /// </remarks>
 public interface ITableStore
 {
@@ -38,7 +43,7 @@ public interface ITableStore
 
     /// <summary>
     /// Runs all operations atomically: all succeed or none is applied. All must share one partition
-    /// key (else <see cref="ArgumentException"/>), at most 100 operations, each row key at most once.
+    /// key (else <see cref="ArgumentException"/>), at most 100 operations and 4 MiB, each row key at most once.
     /// On failure throws <see cref="TableStoreException"/> with <see cref="TableStoreException.FailedIndex"/>.
     /// Returns the new ETag of each operation (empty string for deletes).
     /// </summary>
@@ -59,12 +64,39 @@ public sealed record TableQuery(string PartitionKey)
 
     public string? ContinuationToken { get; init; }
 
-    /// <summary>All row keys starting with <paramref name="prefix"/>.</summary>
+    /// <summary>
+    /// All row keys starting with <paramref name="prefix"/>: from the prefix up to its ordinal successor
+    /// (<see cref="PrefixSuccessor"/>), so no row key is missed whatever characters follow the prefix.
+    /// </summary>
     public static TableQuery Prefix(string partitionKey, string prefix) => new(partitionKey)
     {
         RowKeyFrom = prefix,
-        RowKeyTo = prefix + '\uffff',
+        RowKeyTo = PrefixSuccessor(prefix),
     };
+
+    /// <summary>
+    /// The smallest string (ordinal, UTF-16 code units) greater than every string starting with
+    /// <paramref name="prefix"/>; null when there is none (empty prefix, or only U+FFFF). The last code
+    /// unit is incremented after dropping trailing U+FFFF; when that would split a surrogate pair (a
+    /// last U+DFFF), the pair's high surrogate is incremented instead, so the bound stays valid UTF-16
+    /// and survives the trip to a real service.
+    /// </summary>
+    public static string? PrefixSuccessor(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var end = prefix.Length;
+        while (end > 0 && prefix[end - 1] == '\uffff') end--;
+        if (end == 0) return null;
+        var last = prefix[end - 1];
+        if (last == '\udfff' && end >= 2 && char.IsHighSurrogate(prefix[end - 2]))
+        {
+            var high = prefix[end - 2];
+            return high == '\udbff'
+                ? PrefixSuccessor(prefix[..(end - 2)])
+                : string.Concat(prefix.AsSpan(0, end - 2), [(char)(high + 1), '\udc00']);
+        }
+        return string.Concat(prefix.AsSpan(0, end - 1), [(char)(last + 1)]);
+    }
 }
 
 public sealed record TablePage(IReadOnlyList<TableEntity> Items, string? ContinuationToken);

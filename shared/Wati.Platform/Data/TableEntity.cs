@@ -4,7 +4,8 @@ namespace Wati.Platform.Data;
 
 /// <summary>
 /// A row: keys, ETag and typed properties. Property values are one of: string, long, int (kept as
-/// long), bool, double, DateTimeOffset (kept as UTC), byte[]; null removes nothing and is not stored.
+/// long), bool, double, DateTimeOffset or DateTime (kept as UTC DateTimeOffset), byte[]; null removes
+/// nothing and is not stored. Guid is not supported: store it as a string.
 /// </summary>
 public sealed class TableEntity(string partitionKey, string rowKey)
 {

@@ -15,6 +15,10 @@ internal static class TableStoreRules
     /// <summary>64 KiB of UTF-16.</summary>
     public const int MaxStringLength = 32 * 1024;
     public const int MaxBinaryLength = 64 * 1024;
+    /// <summary>1 MiB per entity, sized as <see cref="EntitySize"/> counts.</summary>
+    public const int MaxEntityBytes = 1024 * 1024;
+    /// <summary>4 MiB per entity-group transaction, sized as <see cref="BatchSize"/> counts.</summary>
+    public const int MaxBatchBytes = 4 * 1024 * 1024;
 
     /// <summary>3..63 ASCII letters and digits, starting with a letter.</summary>
     public static void ValidateTableName(string table)
@@ -57,13 +61,48 @@ internal static class TableStoreRules
             ValidatePropertyName(name);
             var ok = value switch
             {
-                null or long or int or bool or double or DateTimeOffset => true,
+                null or long or int or bool or double or DateTimeOffset or DateTime => true,
                 string s => s.Length <= MaxStringLength,
                 byte[] b => b.Length <= MaxBinaryLength,
                 _ => throw new ArgumentException($"Property '{name}' has unsupported type {value.GetType().Name}.", nameof(entity)),
             };
             if (!ok) throw new ArgumentException($"Property '{name}' exceeds 64 KiB (32 Ki characters for strings).", nameof(entity));
         }
+        var size = EntitySize(entity);
+        if (size > MaxEntityBytes)
+            throw new ArgumentException($"Entity ({entity.PartitionKey}, {entity.RowKey}) is {size} bytes; an entity holds at most 1 MiB.", nameof(entity));
+    }
+
+    /// <summary>
+    /// An entity's size as Azure's "estimating entity size" formula counts it: 4 bytes, plus 2 per key
+    /// character, plus per property 8 bytes, 2 per name character and the value (string 4 + 2 per
+    /// character, binary 4 + its length, bool 1, everything else 8).
+    /// </summary>
+    public static long EntitySize(TableEntity entity) =>
+        EntitySize(entity, binary: static n => n);
+
+    /// <summary>
+    /// A transaction's size for the 4 MiB limit: its entities as <see cref="EntitySize"/> counts them,
+    /// but binary values at their base64 length, as they travel in the request body.
+    /// </summary>
+    public static long BatchSize(IReadOnlyList<TableOperation> operations) =>
+        operations.Sum(op => EntitySize(op.Entity, binary: static n => (n + 2) / 3 * 4));
+
+    private static long EntitySize(TableEntity entity, Func<long, long> binary)
+    {
+        long size = 4 + 2L * (entity.PartitionKey.Length + entity.RowKey.Length);
+        foreach (var (name, value) in entity.Properties)
+        {
+            if (value is null) continue;
+            size += 8 + 2L * name.Length + value switch
+            {
+                string s => 4 + 2L * s.Length,
+                byte[] b => 4 + binary(b.Length),
+                bool => 1,
+                _ => 8,
+            };
+        }
+        return size;
     }
 
     /// <summary>Azure wants C#-identifier-like names and reserves its system property names.</summary>
@@ -78,7 +117,11 @@ internal static class TableStoreRules
     /// <summary>"*" or an ETag the store handed out; an empty one is a caller bug, not a mismatch.</summary>
     public static void ValidateIfMatch(string ifMatch) => ArgumentException.ThrowIfNullOrEmpty(ifMatch);
 
-    /// <summary>Shape of a batch: 1..100 operations on one partition, each row key once.</summary>
+    /// <summary>
+    /// Shape of a batch: 1..100 operations on one partition, each row key once, at most 4 MiB. Azure's
+    /// limits, enforced for every backend before anything is written, because Azurite does not enforce
+    /// them all (it has accepted larger and cross-partition transactions).
+    /// </summary>
     public static void ValidateBatch(IReadOnlyList<TableOperation> operations)
     {
         ArgumentNullException.ThrowIfNull(operations);
@@ -96,5 +139,8 @@ internal static class TableStoreRules
             if (!rowKeys.Add(op.Entity.RowKey))
                 throw new ArgumentException($"Row key '{op.Entity.RowKey}' appears twice in the batch.", nameof(operations));
         }
+        var size = BatchSize(operations);
+        if (size > MaxBatchBytes)
+            throw new ArgumentException($"The batch is {size} bytes; a batch holds at most 4 MiB. Split it into several batches.", nameof(operations));
     }
 }

@@ -28,7 +28,7 @@ public static class ManifestRoutes
                 new("target", FieldKind.String, "Lowercase slug, e.g. portraits") { Required = true, MaxLength = 50 },
                 new("description", FieldKind.String, "Free text") { MaxLength = 1000, Default = "" },
                 new("cover", FieldKind.File, "Cover image") { Required = true },
-                new("assets", FieldKind.File, $"Asset images (repeat the field, at most {CatalogInput.MaxAssets})"),
+                new("assets", FieldKind.File, $"Asset images (repeat the field, at most {ManifestInput.MaxAssets})"),
             ] },
         },
         new("AdminDeletePack", "DELETE", "v1/admin/packs/{id}", RouteAuth.Admin, DeletePack) { Doc = new("Delete an asset pack") { Data = typeof(DeletedEntry) } },
@@ -37,7 +37,7 @@ public static class ManifestRoutes
             Doc = new("Add a public portrait") { Data = typeof(Portrait), SuccessStatus = 201, Form =
             [
                 new("name", FieldKind.String, "Name") { Required = true, MaxLength = 100 },
-                new("tags", FieldKind.String, $"Comma-separated, at most {CatalogInput.MaxTags} of {CatalogInput.MaxTagLength} characters") { MaxLength = 1000 },
+                new("tags", FieldKind.String, $"Comma-separated, at most {ManifestInput.MaxTags} of {ManifestInput.MaxTagLength} characters") { MaxLength = 1000 },
                 new("image", FieldKind.File, "The portrait") { Required = true },
             ] },
         },
@@ -49,35 +49,35 @@ public static class ManifestRoutes
 
     private static async Task<IResult> ListPacks(RequestContext rc)
     {
-        var page = await rc.Service<CatalogService>().ListPacksAsync(rc.Query("category"), rc.Query("target"), rc.Paging(), rc.Cancellation);
+        var page = await rc.Service<ManifestService>().ListPacksAsync(rc.Query("category"), rc.Query("target"), rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
     private static async Task<IResult> GetPack(RequestContext rc) =>
-        rc.Ok(await rc.Service<CatalogService>().GetPackAsync(rc.Args["id"], rc.Cancellation));
+        rc.Ok(await rc.Service<ManifestService>().GetPackAsync(rc.Args["id"], rc.Cancellation));
 
     private static async Task<IResult> ListPortraits(RequestContext rc)
     {
-        var page = await rc.Service<CatalogService>().ListPortraitsAsync(rc.Paging(), rc.Cancellation);
+        var page = await rc.Service<ManifestService>().ListPortraitsAsync(rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
     private static async Task<IResult> CreatePack(RequestContext rc)
     {
-        var draft = await CatalogInput.ReadPackAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
-        var pack = await rc.Service<CatalogService>().CreatePackAsync(draft, rc.Cancellation);
+        var draft = await ManifestInput.ReadPackAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
+        var pack = await rc.Service<ManifestService>().CreatePackAsync(draft, rc.Cancellation);
         return rc.Created(pack, rc.AbsoluteUrl($"/v1/manifest/{pack.Id}"));
     }
 
     private static async Task<IResult> DeletePack(RequestContext rc) =>
-        rc.Ok(await rc.Service<CatalogService>().DeletePackAsync(rc.Args["id"], rc.Cancellation));
+        rc.Ok(await rc.Service<ManifestService>().DeletePackAsync(rc.Args["id"], rc.Cancellation));
 
     private static async Task<IResult> CreatePortrait(RequestContext rc)
     {
-        var draft = await CatalogInput.ReadPortraitAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
-        return rc.Created(await rc.Service<CatalogService>().CreatePortraitAsync(draft, rc.Cancellation));
+        var draft = await ManifestInput.ReadPortraitAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
+        return rc.Created(await rc.Service<ManifestService>().CreatePortraitAsync(draft, rc.Cancellation));
     }
 
     private static async Task<IResult> DeletePortrait(RequestContext rc) =>
-        rc.Ok(await rc.Service<CatalogService>().DeletePortraitAsync(rc.Args["id"], rc.Cancellation));
+        rc.Ok(await rc.Service<ManifestService>().DeletePortraitAsync(rc.Args["id"], rc.Cancellation));
 }

@@ -2,8 +2,8 @@ namespace Wati.Platform.Storage;
 
 /// <summary>
 /// Object storage (design section 11): put, get, delete, and a signed GET URL with an expiry.
-/// Keys are relative paths such as <c>gfpgan/s2-v1.4/abc.jpg</c>: segments of letters, digits,
-/// <c>-_.</c>; no empty, <c>.</c> or <c>..</c> segments, no leading slash (<see cref="ObjectKeys.Validate"/>).
+/// Keys are relative paths such as <c>gfpgan/s2-v1.4/abc.jpg</c> (<see cref="ObjectKeys.Validate"/>).
+/// Backends: files on disk (embedded) and S3/R2 (<see cref="S3.S3ObjectStore"/>).
 /// </summary>
 public interface IObjectStore
 {
@@ -28,12 +28,20 @@ public sealed record StoredObject(Stream Content, string ContentType, long Lengt
 }
 
 /// <summary>
-/// <paramref name="Url"/> is what clients use (the public URL when the store has one, else the presigned
-/// one); <paramref name="ExpiresIn"/> in seconds; <paramref name="PresignedUrl"/> the presigned URL when
-/// the store also has a public one that differs (answered as <c>presigned_url</c>), else null.
+/// <paramref name="Url"/> is what clients use: the public URL when the store has a public base,
+/// else the presigned URL. <paramref name="ExpiresIn"/> is the presigned URL's lifetime in seconds.
+/// <paramref name="PresignedUrl"/> is set only when it differs from <paramref name="Url"/> (the
+/// response-format document's <c>presigned_url</c>).
 /// </summary>
 public sealed record SignedUrl(string Url, int ExpiresIn, string? PresignedUrl = null);
 
+/// <summary>
+/// The object-key rule every backend enforces: 1..512 characters of '/'-separated segments, none empty,
+/// <c>.</c> or <c>..</c>; no leading slash. Any printable character is allowed (spaces, <c>+</c>,
+/// brackets, <c>!</c>, non-ASCII letters) except <c>\</c>, <c>%</c> (no second decoding),
+/// <c>?</c> and <c>#</c> (URL syntax) and <c>~</c> (the filesystem store's helper files); no control
+/// characters or unpaired surrogates (they cannot travel as UTF-8).
+/// </summary>
 public static class ObjectKeys
 {
     public const int MaxLength = 512;
@@ -44,9 +52,12 @@ public static class ObjectKeys
         foreach (var segment in key.Split('/'))
         {
             if (segment.Length == 0 || segment == "." || segment == "..") return false;
-            foreach (var c in segment)
+            for (var i = 0; i < segment.Length; i++)
             {
-                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')) return false;
+                var c = segment[i];
+                if (char.IsControl(c) || c is '\\' or '%' or '?' or '#' or '~') return false;
+                if (char.IsHighSurrogate(c) && i + 1 < segment.Length && char.IsLowSurrogate(segment[i + 1])) i++;
+                else if (char.IsSurrogate(c)) return false;
             }
         }
         return true;

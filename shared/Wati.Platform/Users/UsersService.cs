@@ -22,8 +22,8 @@ public sealed class UsersService(
     TimeProvider time,
     IOptions<AuthOptions> authOptions)
 {
-    public const string UsersTable = "users";
-    public const string EmailsTable = "emails";
+    public const string UsersTable = TableNames.Users;
+    public const string EmailsTable = TableNames.Emails;
     public const string ProfileRow = "profile";
     private const string EmailRow = "user";
     private const int MaxPasswordLength = 1024;

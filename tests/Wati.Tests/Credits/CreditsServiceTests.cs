@@ -10,18 +10,23 @@ using Wati.Tests.Support;
 
 namespace Wati.Tests.Credits;
 
-public sealed class CreditsServiceTests : IDisposable
+/// <summary>The credits service on SQLite; <see cref="AzureCreditsServiceTests"/> runs the same facts on Azurite.</summary>
+public class CreditsServiceTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly SqliteTableStore _store;
+    private readonly ITableStore _store;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
 
-    public CreditsServiceTests() => _store = new SqliteTableStore(_dir.File("tables.db"));
+    public CreditsServiceTests() => _store = CreateStore();
+
+    /// <summary>The backend under test; called once per test.</summary>
+    protected virtual ITableStore CreateStore() => new SqliteTableStore(_dir.File("tables.db"));
 
     public void Dispose()
     {
-        _store.Dispose();
+        (_store as IDisposable)?.Dispose();
         _dir.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     // Each service has its own in-process lock, so two of them on one store behave like two processes.

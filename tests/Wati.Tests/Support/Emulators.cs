@@ -1,3 +1,5 @@
+using Azure.Data.Tables;
+
 namespace Wati.Tests.Support;
 
 /// <summary>
@@ -8,6 +10,16 @@ public static class Emulators
 {
     /// <summary>Azurite's development account, as documented by Azurite; not a secret.</summary>
     private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>A connection string for Azurite's table service (<c>WATI_TEST_AZURITE_TABLE_PORT</c>).</summary>
+    public static string AzuriteTables =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};" +
+        $"TableEndpoint=http://127.0.0.1:{Port("WATI_TEST_AZURITE_TABLE_PORT")}/devstoreaccount1;";
+
+    /// <summary>s3rver's base URL (<c>WATI_TEST_S3_PORT</c>); its credentials are S3RVER / S3RVER.</summary>
+    public static string S3ServiceUrl => $"http://127.0.0.1:{Port("WATI_TEST_S3_PORT")}";
+
+    public static TableServiceClient TableService() => new(AzuriteTables);
 
     /// <summary>A connection string for Azurite's queue service (<c>WATI_TEST_AZURITE_QUEUE_PORT</c>).</summary>
     public static string AzuriteQueues =>

@@ -34,6 +34,9 @@ public class WatiAppFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        // Settings, not only app configuration: the composition picks adapters from configuration while
+        // Program.cs runs, before app-configuration callbacks of the factory have been applied.
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
     }
 

@@ -18,15 +18,15 @@ internal static class PropertyCodec
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            foreach (var (name, value) in properties)
+            foreach (var (name, raw) in properties)
             {
+                var value = PropertyValues.Normalize(raw);
                 if (value is null) continue;
                 json.WriteStartArray(name);
                 switch (value)
                 {
                     case string s: json.WriteStringValue(StringTag); json.WriteStringValue(s); break;
                     case long l: json.WriteStringValue(Int64Tag); json.WriteNumberValue(l); break;
-                    case int i: json.WriteStringValue(Int64Tag); json.WriteNumberValue((long)i); break;
                     case bool b: json.WriteStringValue(BoolTag); json.WriteBooleanValue(b); break;
                     case double d: json.WriteStringValue(DoubleTag); json.WriteStringValue(d.ToString("R", CultureInfo.InvariantCulture)); break;
                     case DateTimeOffset t: json.WriteStringValue(TimeTag); json.WriteNumberValue(t.UtcTicks); break;

@@ -96,6 +96,29 @@ public sealed class QueueOptions
     /// <summary>How long a received message stays invisible to others, in seconds; renewed while its job runs.</summary>
     public int VisibilityTimeoutSeconds { get; set; } = 120;
 
-    /// <summary>Consumers per queue in the embedded host.</summary>
+    /// <summary>Consumers per queue in the polling host.</summary>
     public int Concurrency { get; set; } = 2;
+
+    /// <summary><c>Wati:Queue:Storage</c>: the Azure Storage account of the <c>storage</c> provider.</summary>
+    public StorageQueueSettings Storage { get; set; } = new();
+}
+
+/// <summary>Where the Storage Queues live: a connection string (Azurite's included), or an endpoint with managed identity.</summary>
+public sealed class StorageQueueSettings
+{
+    /// <summary>A storage connection string, e.g. <c>UseDevelopmentStorage=true</c> for Azurite.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The queue endpoint (<c>https://{account}.queue.core.windows.net</c>), used with <c>DefaultAzureCredential</c>.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>What is missing or wrong for the <c>storage</c> provider, each naming its key.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString) && string.IsNullOrWhiteSpace(Endpoint))
+            yield return "Wati:Queue:Storage:ConnectionString or Wati:Queue:Storage:Endpoint is required when the queue provider is storage";
+        else if (string.IsNullOrWhiteSpace(ConnectionString)
+                 && !(Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
+            yield return "Wati:Queue:Storage:Endpoint must be an absolute http(s) URL";
+    }
 }

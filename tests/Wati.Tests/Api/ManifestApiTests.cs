@@ -4,7 +4,7 @@ using Wati.Tests.Support;
 
 namespace Wati.Tests.Api;
 
-public sealed class CatalogApiTests(CatalogApiTests.App app) : IClassFixture<CatalogApiTests.App>
+public sealed class ManifestApiTests(ManifestApiTests.App app) : IClassFixture<ManifestApiTests.App>
 {
     public sealed class App() : WatiAppFactory();
 

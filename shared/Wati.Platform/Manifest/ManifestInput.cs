@@ -13,7 +13,7 @@ public sealed record NewPortrait(string Name, IReadOnlyList<string> Tags, Upload
 /// The catalogue's form rules. Text fields are checked before any image is read, so a typo in a
 /// category is refused without reading twenty images first.
 /// </summary>
-public static class CatalogInput
+public static class ManifestInput
 {
     public const int MaxAssets = 20;
     public const int MaxTags = 10;

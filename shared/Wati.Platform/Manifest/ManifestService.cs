@@ -15,8 +15,8 @@ public sealed record DeletedEntry(string Id, bool Deleted);
 /// their row and removed after it, so a listed entry never points at a missing file; the worst a
 /// crash leaves is an unreachable file.
 /// </summary>
-public sealed class CatalogService(ITableStore store, IObjectStore objects, IIdGenerator ids, TimeProvider time,
-    ILogger<CatalogService> logger)
+public sealed class ManifestService(ITableStore store, IObjectStore objects, IIdGenerator ids, TimeProvider time,
+    ILogger<ManifestService> logger)
 {
     private const string PackPrefix = "pck_";
     private const string PortraitPrefix = "prt_";
@@ -24,7 +24,7 @@ public sealed class CatalogService(ITableStore store, IObjectStore objects, IIdG
 
     public async Task<Page<AssetPack>> ListPacksAsync(string? category, string? target, PageRequest page, CancellationToken ct)
     {
-        var rows = await TablePaging.ReadPageAsync(store, CatalogRows.Table, new TableQuery(PackRow.Partition), page,
+        var rows = await TablePaging.ReadPageAsync(store, TableNames.Packs, new TableQuery(PackRow.Partition), page,
             e => (category is null || e.GetString("category") == category) && (target is null || e.GetString("target") == target), ct);
         var items = new List<AssetPack>(rows.Items.Count);
         foreach (var row in rows.Items) items.Add(await ToPackAsync(PackRow.From(row), ct));
@@ -57,7 +57,7 @@ public sealed class CatalogService(ITableStore store, IObjectStore objects, IIdG
 
     public async Task<Page<Portrait>> ListPortraitsAsync(PageRequest page, CancellationToken ct)
     {
-        var rows = await TablePaging.ReadPageAsync(store, CatalogRows.Table, new TableQuery(PortraitRow.Partition), page, null, ct);
+        var rows = await TablePaging.ReadPageAsync(store, TableNames.Portraits, new TableQuery(PortraitRow.Partition), page, null, ct);
         var items = new List<Portrait>(rows.Items.Count);
         foreach (var row in rows.Items) items.Add(await ToPortraitAsync(PortraitRow.From(row), ct));
         return new Page<Portrait>(items, rows.Total, page);
@@ -86,7 +86,7 @@ public sealed class CatalogService(ITableStore store, IObjectStore objects, IIdG
         // some characters (#, ?) would be refused by the table store as an argument error (500).
         var plausible = id.Length <= 64 && id.StartsWith(prefix, StringComparison.Ordinal) &&
                         id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
-        return (plausible ? await store.GetAsync(CatalogRows.Table, partition, id, ct) : null) ?? throw ApiException.NotFound(what);
+        return (plausible ? await store.GetAsync(ManifestRows.TableOf(partition), partition, id, ct) : null) ?? throw ApiException.NotFound(what);
     }
 
     private async Task StoreAsync(TableEntity row, IReadOnlyList<(string Key, Upload Upload)> files, CancellationToken ct)
@@ -100,7 +100,7 @@ public sealed class CatalogService(ITableStore store, IObjectStore objects, IIdG
                 written.Add(key);
                 await objects.PutAsync(key, new MemoryStream(upload.Bytes, writable: false), upload.Info.ContentType, ct);
             }
-            await store.InsertAsync(CatalogRows.Table, row, ct);
+            await store.InsertAsync(ManifestRows.TableOf(row.PartitionKey), row, ct);
         }
         catch
         {
@@ -112,7 +112,7 @@ public sealed class CatalogService(ITableStore store, IObjectStore objects, IIdG
     private async Task RemoveAsync(string partition, string id, IEnumerable<string> keys, string what, CancellationToken ct)
     {
         // Row first: once it is gone nothing lists the files, so deleting them can no longer break a reader.
-        if (!await store.DeleteAsync(CatalogRows.Table, partition, id, "*", ct)) throw ApiException.NotFound(what);
+        if (!await store.DeleteAsync(ManifestRows.TableOf(partition), partition, id, "*", ct)) throw ApiException.NotFound(what);
         await DeleteFilesAsync(keys);
     }
 
@@ -150,9 +150,9 @@ public sealed class CatalogService(ITableStore store, IObjectStore objects, IIdG
     private async Task<Portrait> ToPortraitAsync(PortraitRow row, CancellationToken ct) =>
         new(row.Id, row.Name, row.Tags, await SignAsync(row.Image, ct), row.CreatedAt);
 
-    private async Task<CatalogImage> SignAsync(StoredImage image, CancellationToken ct)
+    private async Task<ManifestImage> SignAsync(StoredImage image, CancellationToken ct)
     {
         var signed = await objects.GetSignedUrlAsync(image.Key, UrlLifetime, ct);
-        return new CatalogImage(image.Key, signed.Url, signed.ExpiresIn, image.Width, image.Height);
+        return new ManifestImage(image.Key, signed.Url, signed.ExpiresIn, image.Width, image.Height);
     }
 }

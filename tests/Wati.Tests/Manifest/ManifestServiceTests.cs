@@ -9,22 +9,22 @@ using Wati.Platform.Storage;
 using Wati.Platform.Uploads;
 using Wati.Tests.Support;
 
-namespace Wati.Tests.Catalog;
+namespace Wati.Tests.Manifest;
 
-public sealed class CatalogServiceTests : IDisposable
+public sealed class ManifestServiceTests : IDisposable
 {
     private readonly TempDir _dir = new();
     private readonly SqliteTableStore _sqlite;
     private readonly FlakyTables _tables;
     private readonly MemoryObjects _objects = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
-    private readonly CatalogService _catalog;
+    private readonly ManifestService _manifest;
 
-    public CatalogServiceTests()
+    public ManifestServiceTests()
     {
         _sqlite = new SqliteTableStore(_dir.File("tables.db"));
         _tables = new FlakyTables(_sqlite);
-        _catalog = new CatalogService(_tables, _objects, new RandomIdGenerator(), _time, NullLogger<CatalogService>.Instance);
+        _manifest = new ManifestService(_tables, _objects, new RandomIdGenerator(), _time, NullLogger<ManifestService>.Instance);
     }
 
     public void Dispose()
@@ -43,24 +43,24 @@ public sealed class CatalogServiceTests : IDisposable
     public async Task AFailedRowWriteLeavesNoFilesBehind()
     {
         _tables.FailInserts = true;
-        await Assert.ThrowsAsync<TableStoreException>(() => _catalog.CreatePackAsync(Pack("doomed", assets: 3), default));
-        await Assert.ThrowsAsync<TableStoreException>(() => _catalog.CreatePortraitAsync(new NewPortrait("doomed", [], Image("image")), default));
+        await Assert.ThrowsAsync<TableStoreException>(() => _manifest.CreatePackAsync(Pack("doomed", assets: 3), default));
+        await Assert.ThrowsAsync<TableStoreException>(() => _manifest.CreatePortraitAsync(new NewPortrait("doomed", [], Image("image")), default));
 
         Assert.Empty(_objects.Keys);
         Assert.Equal(4 + 1, _objects.Deleted.Count);
-        Assert.Equal(0, (await _catalog.ListPacksAsync(null, null, PageRequest.Create(1, 20), default)).Total);
+        Assert.Equal(0, (await _manifest.ListPacksAsync(null, null, PageRequest.Create(1, 20), default)).Total);
     }
 
     [Fact]
     public async Task DeletingRemovesTheRowEvenWhenAFileCannotBeDeleted()
     {
-        var pack = await _catalog.CreatePackAsync(Pack("kept files"), default);
+        var pack = await _manifest.CreatePackAsync(Pack("kept files"), default);
         Assert.Equal(3, _objects.Keys.Count);
 
         _objects.FailDeletes = true;
-        await _catalog.DeletePackAsync(pack.Id, default);
+        await _manifest.DeletePackAsync(pack.Id, default);
 
-        var error = await Assert.ThrowsAsync<ApiException>(() => _catalog.GetPackAsync(pack.Id, default));
+        var error = await Assert.ThrowsAsync<ApiException>(() => _manifest.GetPackAsync(pack.Id, default));
         Assert.Equal(ErrorCode.NotFound, error.Code);
     }
 
@@ -69,15 +69,15 @@ public sealed class CatalogServiceTests : IDisposable
     {
         foreach (var (name, target) in new[] { ("a", "gfpgan"), ("b", "iclight"), ("c", "gfpgan"), ("d", "gfpgan") })
         {
-            await _catalog.CreatePackAsync(Pack(name, assets: 0, target: target), default);
+            await _manifest.CreatePackAsync(Pack(name, assets: 0, target: target), default);
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        var page = await _catalog.ListPacksAsync("faces", "gfpgan", PageRequest.Create(2, 2), default);
+        var page = await _manifest.ListPacksAsync("faces", "gfpgan", PageRequest.Create(2, 2), default);
         Assert.Equal(3, page.Total);
         Assert.Equal(["a"], page.Items.Select(p => p.Name));
-        Assert.Equal(["d", "c"], (await _catalog.ListPacksAsync(null, "gfpgan", PageRequest.Create(1, 2), default)).Items.Select(p => p.Name));
-        Assert.Equal(0, (await _catalog.ListPacksAsync("other", null, PageRequest.Create(1, 2), default)).Total);
+        Assert.Equal(["d", "c"], (await _manifest.ListPacksAsync(null, "gfpgan", PageRequest.Create(1, 2), default)).Items.Select(p => p.Name));
+        Assert.Equal(0, (await _manifest.ListPacksAsync("other", null, PageRequest.Create(1, 2), default)).Total);
     }
 
     /// <summary>The real SQLite store, with inserts that can be made to fail as a lost connection would.</summary>

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Wati.Platform.Common;
+
+/// <summary>How every feature binds its options: one section, data annotations, checked at start.</summary>
+public static class OptionsRegistration
+{
+    public static OptionsBuilder<T> AddWatiOptions<T>(this IServiceCollection services, string section) where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
+    /// <summary>
+    /// Adds a check that lists every problem of the bound options, each message naming its key; the
+    /// host does not start while any is left (the options are validated on start).
+    /// </summary>
+    public static OptionsBuilder<T> ValidateProblems<T>(this OptionsBuilder<T> builder, Func<T, IServiceProvider, IEnumerable<string>> problems)
+        where T : class
+    {
+        builder.Services.AddSingleton<IValidateOptions<T>>(sp => new ProblemsValidation<T>(builder.Name, o => problems(o, sp)));
+        return builder;
+    }
+
+    private sealed class ProblemsValidation<T>(string? name, Func<T, IEnumerable<string>> problems) : IValidateOptions<T> where T : class
+    {
+        public ValidateOptionsResult Validate(string? optionsName, T options)
+        {
+            if (name is not null && name != optionsName) return ValidateOptionsResult.Skip;
+            var found = problems(options).ToList();
+            return found.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(found);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Azure.Identity;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wati.Platform.Common;
+using Wati.Platform.Health;
+using Wati.Platform.Models;
+
+namespace Wati.Platform.Jobs.Queue;
+
+/// <summary>
+/// The job queue's adapter: <c>sqlite</c> (embedded) or <c>storage</c> (Azure Storage Queues, the azure
+/// profile's default). One object serves both ports.
+/// </summary>
+public static class QueueRegistration
+{
+    public const string ProviderKey = "Wati:Queue:Provider";
+
+    public static IServiceCollection AddJobQueue(this IServiceCollection services, IConfiguration configuration)
+    {
+        var provider = PlatformProfile.Provider(configuration, ProviderKey, "sqlite", "storage", "sqlite", "storage");
+        var options = services.AddWatiOptions<QueueOptions>(QueueOptions.Section);
+        services.AddSingleton<IReadinessCheck>(sp => new QueueReadiness(sp.GetRequiredService<IJobQueueProducer>(), provider));
+
+        if (provider == "sqlite")
+        {
+            services.AddSingleton(sp => new SqliteJobQueue(sp.GetRequiredService<IOptions<WatiOptions>>().Value.DataPath("queue.db"),
+                sp.GetRequiredService<IOptions<QueueOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IJobQueueProducer>(sp => sp.GetRequiredService<SqliteJobQueue>());
+            services.AddSingleton<IJobQueueConsumer>(sp => sp.GetRequiredService<SqliteJobQueue>());
+            return services;
+        }
+
+        options.ValidateProblems((o, _) => o.Storage.Problems());
+        services.AddLogging(logging => logging.AddFilter("Azure", LogLevel.Warning));
+        services.AddAzureClients(azure =>
+        {
+            azure.AddClient<QueueServiceClient, QueueClientOptions>((_, credential, sp) =>
+            {
+                var o = sp.GetRequiredService<IOptions<QueueOptions>>().Value.Storage;
+                return o.ConnectionString is { Length: > 0 } connectionString
+                    ? new QueueServiceClient(connectionString, StorageJobQueue.ClientOptions())
+                    : new QueueServiceClient(new Uri(o.Endpoint!), credential, StorageJobQueue.ClientOptions());
+            });
+            azure.UseCredential(_ => new DefaultAzureCredential());
+        });
+        services.AddSingleton(sp => new StorageJobQueue(sp.GetRequiredService<QueueServiceClient>(),
+            sp.GetRequiredService<IOptions<QueueOptions>>().Value));
+        services.AddSingleton<IJobQueueProducer>(sp => sp.GetRequiredService<StorageJobQueue>());
+        services.AddSingleton<IJobQueueConsumer>(sp => sp.GetRequiredService<StorageJobQueue>());
+        services.AddHostedService<StorageQueuesStartup>();
+        return services;
+    }
+}
+
+/// <summary>Creates the model queues and their poison queues where missing before the host serves requests.</summary>
+internal sealed class StorageQueuesStartup(StorageJobQueue queue) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        queue.CreateQueuesAsync(ModelNames.All.Select(JobSpecs.QueueOf), cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class QueueReadiness(IJobQueueProducer queue, string provider) : IReadinessCheck
+{
+    public string Name => "queue";
+
+    public async Task<string?> CheckAsync(CancellationToken ct) =>
+        await queue.IsReadyAsync(ct) ? null : $"the {provider} job queue is not reachable";
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wati.Platform.Common;
+using Wati.Platform.Health;
+using Wati.Platform.Jobs;
+using Wati.Platform.Models.Local;
+using Wati.Platform.Models.Replicate;
+
+namespace Wati.Platform.Models;
+
+/// <summary>The model provider: <c>local</c> (libvips, embedded) or <c>replicate</c> (the azure profile's default).</summary>
+public static class ModelsRegistration
+{
+    public const string ProviderKey = "Wati:Models:Provider";
+
+    public static IServiceCollection AddModelProvider(this IServiceCollection services, IConfiguration configuration)
+    {
+        var provider = PlatformProfile.Provider(configuration, ProviderKey, "local", "replicate", "local", "replicate");
+        services.AddWatiOptions<ModelsOptions>(ModelsOptions.Section);
+        services.AddSingleton<IReadinessCheck, ModelReadiness>();
+        if (provider == "replicate") return services.AddReplicateModelProvider();
+        return services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(
+            sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns, sp.GetRequiredService<ILogger<LocalModelProvider>>()));
+    }
+}
+
+internal sealed class ModelReadiness(IModelProvider provider) : IReadinessCheck
+{
+    public string Name => "models";
+
+    public Task<string?> CheckAsync(CancellationToken ct) => provider.CheckAsync(ct);
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Wati.Platform.Common;
+using Wati.Platform.Health;
+using Wati.Platform.Storage.S3;
+
+namespace Wati.Platform.Storage;
+
+/// <summary>The object-store port's adapter: <c>filesystem</c> (embedded, <c>/files</c> links) or <c>s3</c> (R2, any S3 server).</summary>
+public static class StorageRegistration
+{
+    public const string ProviderKey = "Wati:Storage:Provider";
+    private const string SigningKeyKey = "Wati:Storage:SigningKey";
+
+    public static IServiceCollection AddObjectStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var provider = PlatformProfile.Provider(configuration, ProviderKey, "filesystem", "s3", "filesystem", "s3");
+        var options = services.AddWatiOptions<StorageOptions>(StorageOptions.Section);
+        services.AddSingleton<IPublicBaseUrl, RequestBaseUrl>();
+        services.AddSingleton<IReadinessCheck>(sp => new ObjectStoreReadiness(sp.GetRequiredService<IObjectStore>(), provider));
+
+        if (provider == "filesystem")
+        {
+            options.ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, PlatformProfile.IsAzure(sp)) is { } p ? [p] : []);
+            services.AddSingleton<IObjectStore>(sp => new FileSystemObjectStore(Wati(sp).DataPath("files"),
+                DataKeys.Resolve(sp.GetRequiredService<IOptions<StorageOptions>>().Value.SigningKey, SigningKeyKey, Wati(sp), "files-signing.key"),
+                sp.GetRequiredService<IPublicBaseUrl>(), sp.GetRequiredService<TimeProvider>()));
+            return services;
+        }
+
+        options.ValidateProblems((o, _) => o.S3.Problems());
+        services.AddSingleton<IObjectStore>(sp =>
+        {
+            var s3 = sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3;
+            return new S3ObjectStore(S3ObjectStore.CreateClient(s3), s3, sp.GetRequiredService<TimeProvider>());
+        });
+        return services;
+    }
+
+    private static WatiOptions Wati(IServiceProvider sp) => sp.GetRequiredService<IOptions<WatiOptions>>().Value;
+}
+
+internal sealed class ObjectStoreReadiness(IObjectStore store, string provider) : IReadinessCheck
+{
+    public string Name => "objects";
+
+    public async Task<string?> CheckAsync(CancellationToken ct) =>
+        await store.IsReadyAsync(ct) ? null : provider == "s3"
+            ? "the s3 object store cannot list its bucket: check Wati:Storage:S3:ServiceUrl, Bucket, AccessKey and SecretKey"
+            : "the filesystem object store cannot be written";
+}
