@@ -9,6 +9,7 @@ namespace Wati.Tests.Composition;
 /// The real server on the production adapters (Azurite tables, s3rver objects), and the start-up checks
 /// that stop a misconfigured host with a message naming the key.
 /// </summary>
+[Collection(Wati.Tests.Queue.AzuriteJobQueues.Name)]
 public sealed class AdapterSelectionTests
 {
     internal static Dictionary<string, string?> OnEmulators(string bucket) => new()

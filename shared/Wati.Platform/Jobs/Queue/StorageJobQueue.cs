@@ -33,6 +33,10 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
     private readonly QueueServiceClient _service;
     private readonly QueueOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new(StringComparer.Ordinal);
+
+    // A send from this process wakes this process's idle receivers at once; other processes' sends are
+    // found by polling, which backs off while the queue stays empty.
+    private readonly QueueSignals _signals = new();
     // Per lease (not per message: a message received again is a new lease), the message id and latest pop receipt.
     private readonly ConcurrentDictionary<string, (string MessageId, string PopReceipt)> _receipts = new(StringComparer.Ordinal);
 
@@ -73,6 +77,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         var client = await GetAsync(queue, cancellationToken).ConfigureAwait(false);
         await client.SendMessageAsync(Serialize(message), Visibility(delay), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken)
             .ConfigureAwait(false);
+        if (Visibility(delay) is null) _signals.Pulse(queue);
         return true;
     }
 
@@ -85,6 +90,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         var poll = MinPoll;
         while (true)
         {
+            var wake = _signals.Next(queue);
             QueueMessage[] received = (await client.ReceiveMessagesAsync(1, visibilityTimeout, cancellationToken).ConfigureAwait(false)).Value;
             if (received.Length == 1)
             {
@@ -107,8 +113,9 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
 
             var left = maxWait - Stopwatch.GetElapsedTime(started);
             if (left <= TimeSpan.Zero) return null;
-            await Task.Delay(poll < left ? poll : left, cancellationToken).ConfigureAwait(false);
-            poll = TimeSpan.FromTicks(Math.Min(MaxPoll.Ticks, poll.Ticks * 2));
+            var woken = await Task.WhenAny(wake, Task.Delay(poll < left ? poll : left, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            poll = woken == wake ? MinPoll : TimeSpan.FromTicks(Math.Min(MaxPoll.Ticks, poll.Ticks * 2));
         }
     }
 
