@@ -823,6 +823,7 @@ export interface components {
              */
             credits_charged: string;
             status_url: string;
+            cancel_requested?: boolean;
             key?: null | string;
             url?: null | string;
             presigned_url?: null | string;

@@ -51,6 +51,9 @@ public sealed class JobProcessor(
 {
     private const string Table = JobsService.UsersTable;
 
+    /// <summary>How often a running job looks for a cancel request (at most; a third of the lease if shorter).</summary>
+    public static readonly TimeSpan CancelCheckInterval = TimeSpan.FromSeconds(5);
+
     private JobsOptions Options => options.Value;
 
     private TimeSpan Lease => TimeSpan.FromSeconds(Options.LeaseSeconds);
@@ -93,11 +96,12 @@ public sealed class JobProcessor(
     /// </summary>
     public async Task<bool> FailUnattendedAsync(JobRecord job, string message, CancellationToken ct)
     {
-        var failed = await credits.RefundJobAsync(job.UserId, job.Id, "job failed", async token =>
+        var failed = await credits.RefundJobAsync(job.UserId, job.Id, job.CancelRequested ? "job canceled" : "job failed", async token =>
         {
             var current = await ReadAsync(job.UserId, job.Id, token);
             if (current is null || !NeedsWork(current)) return null;
-            return [TableOperation.Replace(Failed(current, 500, message).ToEntity(), current.ETag ?? "*")];
+            var next = current.CancelRequested ? Canceled(current) : Failed(current, 500, message);
+            return [TableOperation.Replace(next.ToEntity(), current.ETag ?? "*")];
         }, ct);
         if (failed) await AfterFinishAsync(job.Id);
         return failed;
@@ -113,7 +117,7 @@ public sealed class JobProcessor(
         {
             var job = await ReadAsync(userId, jobId, ct);
             if (job is null || !NeedsWork(job)) return null;
-            if (job.Attempts >= Options.MaxAttempts)
+            if (job.Attempts >= Options.MaxAttempts || job.CancelRequested)
             {
                 await FailUnattendedAsync(job, $"the job failed {job.Attempts} times; credits were refunded", ct);
                 return null;
@@ -138,7 +142,9 @@ public sealed class JobProcessor(
 
     private async Task<ProcessOutcome> RunClaimedAsync(JobRecord job, CancellationToken ct)
     {
-        var keeper = LeaseKeeper.Start(Lease / 3, token => RenewLeaseAsync(job, token), time, logger, "job");
+        // Beat often enough that a cancel asked for while the model runs stops it within seconds.
+        var beat = TimeSpan.FromTicks(Math.Min((Lease / 3).Ticks, CancelCheckInterval.Ticks));
+        var keeper = LeaseKeeper.Start(beat, token => RenewLeaseAsync(job, token), time, logger, "job");
         try
         {
             using var work = CancellationTokenSource.CreateLinkedTokenSource(ct, keeper.Lost);
@@ -149,6 +155,7 @@ public sealed class JobProcessor(
         }
         catch (OperationCanceledException) when (keeper.IsLost && !ct.IsCancellationRequested)
         {
+            if (await CancelIfAskedAsync(job, ct)) return ProcessOutcome.Done;
             logger.LogWarning("Job {JobId}: the lease was lost while the model ran; stopped without storing anything", job.Id);
             return ProcessOutcome.Done;
         }
@@ -202,7 +209,7 @@ public sealed class JobProcessor(
     private async Task FinishAsync(JobRecord job, ModelResult result, CancellationToken ct)
     {
         // Lost the job while the model ran (taken over or canceled): store nothing.
-        if (await NextIfStillOursAsync(job, j => j, ct) is null) return;
+        if (await NextIfStillOursAsync(job, j => j, ct) is null || await CancelIfAskedAsync(job, ct)) return;
 
         var stored = new List<StoredOutput>();
         for (var i = 0; i < result.Outputs.Count; i++)
@@ -235,6 +242,24 @@ public sealed class JobProcessor(
             await AfterFinishAsync(job.Id);
     }
 
+    /// <summary>If the owner asked to cancel our job: refund it and mark it canceled. True when it did.</summary>
+    private async Task<bool> CancelIfAskedAsync(JobRecord claimed, CancellationToken ct)
+    {
+        if (await ReadAsync(claimed.UserId, claimed.Id, ct) is not { CancelRequested: true } current || current.Claim != claimed.Claim) return false;
+        if (await credits.RefundJobAsync(claimed.UserId, claimed.Id, "job canceled",
+                token => NextIfStillOursAsync(claimed, Canceled, token), ct))
+        {
+            logger.LogInformation("Job {JobId} was canceled while it ran; credits were refunded", claimed.Id);
+            await AfterFinishAsync(claimed.Id);
+        }
+        return true;
+    }
+
+    private JobRecord Canceled(JobRecord job) => job with
+    {
+        State = JobStates.Canceled, Refunded = true, FinishedAt = time.GetUtcNow(), LeaseUntil = null,
+    };
+
     private JobRecord Failed(JobRecord job, int status, string message) => job with
     {
         State = JobStates.Failed, Refunded = true, ErrorCode = "PROCESSING_ERROR", ErrorMessage = message, ErrorStatus = status,
@@ -254,16 +279,21 @@ public sealed class JobProcessor(
         }
     }
 
-    /// <summary>Extends our lease; false when the job is no longer ours (taken over, canceled, finished).</summary>
+    /// <summary>
+    /// Extends our lease once a third of it has gone by; false when the job is no longer ours (taken over,
+    /// finished) or its owner asked to cancel it.
+    /// </summary>
     private async Task<bool> RenewLeaseAsync(JobRecord claimed, CancellationToken ct)
     {
         while (true)
         {
-            var ops = await NextIfStillOursAsync(claimed, current => current with { LeaseUntil = time.GetUtcNow() + Lease }, ct);
-            if (ops is null) return false;
+            var current = await ReadAsync(claimed.UserId, claimed.Id, ct);
+            if (current is null || current.State != JobStates.Running || current.Claim != claimed.Claim || current.CancelRequested) return false;
+            var now = time.GetUtcNow();
+            if (current.LeaseUntil - now > Lease * 2 / 3) return true;
             try
             {
-                await store.ExecuteBatchAsync(Table, ops, ct);
+                await store.ReplaceAsync(Table, (current with { LeaseUntil = now + Lease }).ToEntity(), current.ETag ?? "*", ct);
                 return true;
             }
             catch (TableStoreException e) when (e.IsPreconditionFailed)

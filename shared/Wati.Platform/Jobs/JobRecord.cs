@@ -60,6 +60,9 @@ public sealed record JobRecord
     /// <summary>How inputs reached the provider (<see cref="Models.ModelResult.Strategy"/>).</summary>
     public string? Strategy { get; init; }
     public bool OutputsDeleted { get; init; }
+
+    /// <summary>The owner asked to cancel the job while it ran; its worker stops, refunds and marks it canceled.</summary>
+    public bool CancelRequested { get; init; }
     public string? ETag { get; init; }
 
     public static string RowKey(string jobId) => RowPrefix + jobId;
@@ -80,7 +83,7 @@ public sealed record JobRecord
             .With("error_code", ErrorCode).With("error_message", ErrorMessage).With("error_status", (long)ErrorStatus)
             .With("created_at", CreatedAt).With("started_at", StartedAt).With("finished_at", FinishedAt)
             .With("lease_until", LeaseUntil).With("claim", Claim).With("attempts", (long)Attempts).With("throttles", (long)Throttles)
-            .With("outputs_deleted", OutputsDeleted)
+            .With("outputs_deleted", OutputsDeleted).With("cancel_requested", CancelRequested)
             .With("model_id", ModelId).With("prediction_id", PredictionId).With("strategy", Strategy);
         return e;
     }
@@ -107,6 +110,7 @@ public sealed record JobRecord
         Attempts = (int)(e.GetInt64("attempts") ?? 0),
         Throttles = (int)(e.GetInt64("throttles") ?? 0),
         OutputsDeleted = e.GetBool("outputs_deleted") ?? false,
+        CancelRequested = e.GetBool("cancel_requested") ?? false,
         ModelId = e.GetString("model_id"),
         PredictionId = e.GetString("prediction_id"),
         Strategy = e.GetString("strategy"),

@@ -132,6 +132,7 @@ public sealed class JobSweeper(
         }
 
         // Running, but the lease ran out: the worker is gone.
+        if (job.CancelRequested) return (Verdict(SweepAction.Fail, "worker lost after a cancel was asked for"), job);
         if (job.Attempts >= Options.MaxAttempts) return (Verdict(SweepAction.Fail, "worker lost on the last attempt"), job);
         var sentSinceLost = entry.EnqueuedAt is { } sentAt && sentAt >= job.LeaseUntil && now - sentAt <= RequeueAfter;
         return (sentSinceLost ? Verdict(SweepAction.None, "worker lost; sent again") : Verdict(SweepAction.Send, "worker lost"), job);

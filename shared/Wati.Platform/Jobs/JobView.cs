@@ -54,6 +54,9 @@ public sealed record JobView
     public required long CreditsCharged { get; init; }
     public required string StatusUrl { get; init; }
 
+    /// <summary>A cancel was asked for while the job ran; it ends <c>canceled</c> (refunded) within seconds unless it finished first.</summary>
+    public bool CancelRequested { get; init; }
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Key { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Url { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? PresignedUrl { get; init; }
@@ -92,6 +95,7 @@ public sealed record JobView
             FinishedAt = job.FinishedAt,
             CreditsCharged = job.NetCharge,
             StatusUrl = baseUrl + StatusPath(job.Id),
+            CancelRequested = job.CancelRequested,
             Key = single?.Key,
             Url = single?.Url,
             PresignedUrl = single?.PresignedUrl,

@@ -155,9 +155,10 @@ public sealed class JobsService(
     }
 
     /// <summary>
-    /// Queued: cancel and refund. Then, once finished (or just canceled): delete its stored inputs and
-    /// outputs; the record stays, so the ledger keeps its reference. Running: refused, since the model
-    /// may already be spending.
+    /// Queued: cancel and refund at once. Running: mark it for cancellation; its worker stops the model
+    /// (a Replicate prediction is canceled too), refunds and marks it <c>canceled</c> at its next heartbeat
+    /// (seconds), unless the result lands first. Finished (or just canceled): delete its stored inputs and
+    /// outputs; the record stays, so the ledger keeps its reference.
     /// </summary>
     public async Task<JobRecord> CancelOrDeleteAsync(string userId, string jobId, CancellationToken ct)
     {
@@ -175,9 +176,8 @@ public sealed class JobsService(
             job = await GetAsync(userId, jobId, ct);
             if (job.State == JobStates.Canceled) await index.RemoveAsync(jobId, CancellationToken.None);
         }
-        if (!JobStates.IsFinished(job.State))
-            throw ApiException.Validation("the job is running and cannot be canceled now; delete it once it has finished",
-                new { job_id = jobId, state = job.State });
+        if (job.State == JobStates.Running) return await RequestCancelAsync(job, ct);
+        if (!JobStates.IsFinished(job.State)) return job;
 
         foreach (var key in job.Inputs.Values.Concat(job.Outputs.Select(o => o.Key))) await objects.DeleteAsync(key, ct);
         if (!job.OutputsDeleted)
@@ -186,6 +186,24 @@ public sealed class JobsService(
             job = job with { OutputsDeleted = true };
         }
         return job;
+    }
+
+    private async Task<JobRecord> RequestCancelAsync(JobRecord job, CancellationToken ct)
+    {
+        while (true)
+        {
+            if (job.State != JobStates.Running || job.CancelRequested) return job;
+            try
+            {
+                await store.ReplaceAsync(UsersTable, (job with { CancelRequested = true }).ToEntity(), job.ETag ?? "*", ct);
+                notifier.Notify(job.Id);
+                return await GetAsync(job.UserId, job.Id, ct);
+            }
+            catch (TableStoreException e) when (e.IsPreconditionFailed)
+            {
+                job = await GetAsync(job.UserId, job.Id, ct); // a heartbeat or the finish wrote meanwhile
+            }
+        }
     }
 
     private async Task<Submission?> ReplayAsync(string userId, TableEntity idem, string requestHash, CancellationToken ct)

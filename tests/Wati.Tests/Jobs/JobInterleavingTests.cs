@@ -285,6 +285,66 @@ public sealed class JobInterleavingTests
         Assert.Empty(await ListIndexAsync(app));
     }
 
+    [Fact]
+    public async Task CancelingARunningJobStopsTheModelWithinABeatAndRefundsOnce()
+    {
+        using var app = new App();
+        var (user, userId) = await app.Api().NewUserAsync();
+        var jobId = await SubmitAsync(user);
+        var gate = new FakeModelProvider.Gate();
+        var modelCanceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Model.Next(async (request, token) =>
+        {
+            gate.Started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+            catch (OperationCanceledException)
+            {
+                modelCanceled.TrySetResult();
+                throw;
+            }
+            return [];
+        });
+        var run = app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var asked = (await user.DeleteAsync($"/v1/jobs/{jobId}")).Expect(200);
+        Assert.Equal(("running", true), (asked.Data.GetProperty("state").GetString(), asked.Data.GetProperty("cancel_requested").GetBoolean()));
+        await AssertMoneyAsync(app, userId, Bonus - 1, 1);
+
+        // The next heartbeat sees the request: the model's token is canceled and the job ends canceled, refunded.
+        app.Time.Advance(JobProcessor.CancelCheckInterval);
+        await modelCanceled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True((await run.WaitAsync(TimeSpan.FromSeconds(20))).IsDone);
+        var job = await app.Jobs.GetAsync(userId, jobId, CancellationToken.None);
+        Assert.Equal((JobStates.Canceled, 0L), (job.State, job.NetCharge));
+        await AssertMoneyAsync(app, userId, Bonus, 0);
+        Assert.Empty(await ListIndexAsync(app));
+
+        // Deleting it now removes its files; nothing more is refunded.
+        (await user.DeleteAsync($"/v1/jobs/{jobId}")).Expect(200);
+        await AssertMoneyAsync(app, userId, Bonus, 0);
+    }
+
+    [Fact]
+    public async Task ACancelAskedForAJobWhoseWorkerDiedIsFinishedByTheSweeper()
+    {
+        using var app = new App();
+        var (user, userId) = await app.Api().NewUserAsync();
+        var jobId = await SubmitAsync(user);
+        await DrainAsync(app);
+        await LeaveClaimedAsync(app, userId, jobId, attempts: 1);
+        (await user.DeleteAsync($"/v1/jobs/{jobId}")).Expect(200);
+
+        app.Time.Advance(TimeSpan.FromSeconds(app.Jobs.Options.LeaseSeconds + 1));
+        Assert.Equal(1, (await app.Sweeper.SweepAsync(CancellationToken.None)).Failed);
+        Assert.Equal(JobStates.Canceled, (await app.Jobs.GetAsync(userId, jobId, CancellationToken.None)).State);
+        await AssertMoneyAsync(app, userId, Bonus, 0);
+        Assert.Equal(0, app.Model.Calls);
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------
 
     private static async Task<string> SubmitAsync(ApiClient user)
