@@ -45,6 +45,11 @@ submit() { # token image [form...] -> job id
   curl -fs "$B/v1/gfpgan" -H "Authorization: Bearer $t" -H 'Prefer: respond-async' -F "image=@$img" "$@" | jq -r .data.job_id
 }
 
+burst() { # token n: n async gfpgan submits, 32 at a time; every one must be accepted
+  seq 1 "$2" | xargs -P 32 -I{} sh -c "curl -fs '$B/v1/gfpgan' -H 'Authorization: Bearer $1' -H 'Prefer: respond-async' -F 'image=@$WORK/small.jpg' -F scale=1 -o /dev/null || echo x" > "$WORK/burst.err"
+  [[ -s $WORK/burst.err ]] && fail "$(wc -l <"$WORK/burst.err") of $2 concurrent submits failed"
+}
+
 state() { curl -fs "$B/v1/jobs/$2" -H "Authorization: Bearer $1" | jq -r .data.state; }
 
 count() { # token state -> number of the user's jobs in that state
@@ -108,8 +113,7 @@ soak)
 
   T2=$(register conc)
   t0=$SECONDS
-  seq 1 "$N" | xargs -P 32 -I{} sh -c "curl -fs '$B/v1/gfpgan' -H 'Authorization: Bearer $T2' -H 'Prefer: respond-async' -F 'image=@$WORK/small.jpg' -F scale=1 -o /dev/null || echo x" > "$WORK/conc.err"
-  [[ -s $WORK/conc.err ]] && fail "$(wc -l <"$WORK/conc.err") concurrent submits failed"
+  burst "$T2" "$N"
   took=$(wait_terminal "$T2" 600) || fail "concurrent jobs not terminal after 600 s"
   ok=$(count "$T2" succeeded)
   echo "concurrent (idle): $ok/$N succeeded, all terminal $took s after the last submit ($((SECONDS - t0)) s in all)"
@@ -121,8 +125,7 @@ soak)
   ( while :; do curl -s "$B/v1/replace-style" -H "Authorization: Bearer $TB" -F "image=@$WORK/big.jpg" -F style=noir -o /dev/null; done ) & PIDS+=($!)
   T3=$(register conc-busy)
   t0=$SECONDS
-  seq 1 "$N" | xargs -P 32 -I{} sh -c "curl -fs '$B/v1/gfpgan' -H 'Authorization: Bearer $T3' -H 'Prefer: respond-async' -F 'image=@$WORK/small.jpg' -F scale=1 -o /dev/null || echo x" > "$WORK/busy.err"
-  [[ -s $WORK/busy.err ]] && fail "$(wc -l <"$WORK/busy.err") busy submits failed"
+  burst "$T3" "$N"
   took=$(wait_terminal "$T3" 900) || fail "busy jobs not terminal after 900 s"
   ok=$(count "$T3" succeeded)
   echo "concurrent (busy): $ok/$N succeeded, all terminal $took s after the last submit ($((SECONDS - t0)) s in all)"

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -86,7 +85,7 @@ public sealed class JobInterleavingTests
         };
 
         var ids = new List<string>();
-        for (var i = 0; i < 5; i++) ids.Add(await SubmitAsync(user));
+        for (var i = 0; i < 5; i++) ids.Add(await JobSubmits.GfpganAsync(user));
         Assert.Equal(5, seen);
 
         app.Model.Next(Enumerable.Range(0, 5).Select(_ => FakeModelProvider.Succeed()).ToArray());
@@ -102,7 +101,7 @@ public sealed class JobInterleavingTests
         var (user, userId) = await app.Api().NewUserAsync();
         // The process "dies" between the charge and the send.
         app.Producer.BeforeEnqueue = (_, _) => throw new IOException("gone between charge and send");
-        var jobId = await SubmitAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user);
         app.Producer.BeforeEnqueue = null;
 
         Assert.Equal(JobStates.Queued, (await app.Jobs.GetAsync(userId, jobId, CancellationToken.None)).State);
@@ -148,7 +147,7 @@ public sealed class JobInterleavingTests
             }
         };
 
-        var submit = SubmitRawAsync(user);
+        var submit = JobSubmits.GfpganRawAsync(user);
         await atCharge.Task.WaitAsync(TimeSpan.FromSeconds(20));
         var entry = Assert.Single(await ListIndexAsync(app));
         Assert.Empty(await app.Sweeper.ListStuckAsync(CancellationToken.None));
@@ -173,8 +172,8 @@ public sealed class JobInterleavingTests
     {
         using var app = new App();
         var (user, userId) = await app.Api().NewUserAsync();
-        var busy = await SubmitAsync(user);
-        var waiting = await SubmitAsync(user);
+        var busy = await JobSubmits.GfpganAsync(user);
+        var waiting = await JobSubmits.GfpganAsync(user);
 
         var gate = new FakeModelProvider.Gate();
         app.Model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed()), FakeModelProvider.Succeed());
@@ -199,7 +198,7 @@ public sealed class JobInterleavingTests
     {
         using var app = new App();
         var (user, userId) = await app.Api().NewUserAsync();
-        var jobId = await SubmitAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user);
         var gate = new FakeModelProvider.Gate();
         app.Model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed()), FakeModelProvider.Succeed());
         var run = app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
@@ -229,7 +228,7 @@ public sealed class JobInterleavingTests
     {
         using var app = new App();
         var (user, userId) = await app.Api().NewUserAsync();
-        var jobId = await SubmitAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user);
         var gate = new FakeModelProvider.Gate();
         app.Model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed(seed: 9)));
         var run = app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
@@ -260,7 +259,7 @@ public sealed class JobInterleavingTests
     {
         using var app = new App();
         var (user, userId) = await app.Api().NewUserAsync();
-        var jobId = await SubmitAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user);
         await DrainAsync(app);
 
         // A worker claims and dies (its heartbeat stops with it): simulate by the row it leaves behind.
@@ -290,7 +289,7 @@ public sealed class JobInterleavingTests
     {
         using var app = new App();
         var (user, userId) = await app.Api().NewUserAsync();
-        var jobId = await SubmitAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user);
         var gate = new FakeModelProvider.Gate();
         var modelCanceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         app.Model.Next(async (request, token) =>
@@ -333,7 +332,7 @@ public sealed class JobInterleavingTests
     {
         using var app = new App();
         var (user, userId) = await app.Api().NewUserAsync();
-        var jobId = await SubmitAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user);
         await DrainAsync(app);
         await LeaveClaimedAsync(app, userId, jobId, attempts: 1);
         (await user.DeleteAsync($"/v1/jobs/{jobId}")).Expect(200);
@@ -346,22 +345,6 @@ public sealed class JobInterleavingTests
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
-
-    private static async Task<string> SubmitAsync(ApiClient user)
-    {
-        var r = (await SubmitRawAsync(user)).Expect(202);
-        return r.Data.GetProperty("job_id").GetString()!;
-    }
-
-    private static async Task<ApiResponse> SubmitRawAsync(ApiClient user)
-    {
-        using var form = new MultipartFormDataContent();
-        var image = new ByteArrayContent(TinyImages.Png(4, 4));
-        image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        form.Add(image, "image", "face.png");
-        form.Add(new StringContent("1"), "scale");
-        return await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", form, m => m.Headers.Add("Prefer", "respond-async"));
-    }
 
     /// <summary>Receives the job's message and processes it as a queue consumer would.</summary>
     private static async Task DeliverAsync(App app, string jobId)

@@ -81,7 +81,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task SuccessStoresOutputsAndSettlesTheChargeOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
         await AssertMoneyAsync(user, userId, StartBalance - GfpganPrice, reserved: GfpganPrice);
         Assert.Equal(JobStates.Queued, (await GetJobAsync(user, jobId)).GetProperty("state").GetString());
 
@@ -116,7 +116,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task InputErrorFailsAtOnceAndRefundsExactlyOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
 
         _model.Next(FakeModelProvider.RejectInput("bad"));
         var lease = await ReceiveAsync(jobId);
@@ -154,7 +154,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task TransientFailureGoesBackToTheQueueThenFailsAndRefundsOnceOnTheLastAttempt()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
 
         _model.Next(FakeModelProvider.Transient("busy"), FakeModelProvider.Transient("still busy"));
         var first = await ReceiveAsync(jobId);
@@ -195,7 +195,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task TransientFailureThenSuccessChargesOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
 
         _model.Next(FakeModelProvider.Transient(), FakeModelProvider.Succeed());
         var first = await ReceiveAsync(jobId);
@@ -217,7 +217,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task AThrottledRunDoesNotSpendAnAttempt()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
 
         _model.Next(FakeModelProvider.Throttled(TimeSpan.FromSeconds(7)), FakeModelProvider.Throttled(TimeSpan.FromSeconds(7)),
             FakeModelProvider.Throttled(TimeSpan.FromSeconds(7)), FakeModelProvider.Succeed());
@@ -244,7 +244,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task RedeliveringASucceededJobsMessageChangesNothing()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
 
         _model.Next(FakeModelProvider.Succeed(seed: 1), FakeModelProvider.Succeed(seed: 2));
         var lease = await ReceiveAsync(jobId);
@@ -271,7 +271,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task AWorkerStoppedByItsHostGivesTheJobBackAtOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
         var lease = await ReceiveAsync(jobId);
 
         var gate = new FakeModelProvider.Gate();
@@ -296,7 +296,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task AJobWhoseWorkerDiedIsTakenOverOnceTheLeasePassesAndFinishesOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
         var lease = await ReceiveAsync(jobId);
 
         // A worker claimed the job and died (the process is gone: its lease stays until it runs out).
@@ -326,7 +326,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task AWorkerLostOnTheLastAttemptFailsTheJobAndRefundsOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
         var lease = await ReceiveAsync(jobId);
 
         await CrashedWorkerHoldsAsync(userId, jobId, TimeSpan.FromSeconds(-1), attempts: 2);
@@ -345,7 +345,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task ADeadLetteredMessageFailsItsJobAndRefundsExactlyOnce()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
         var lease = await ReceiveAsync(jobId);
         await CrashedWorkerHoldsAsync(userId, jobId, TimeSpan.FromMinutes(1));
         Assert.True(await _queue.DeadLetterAsync(lease, "test"));
@@ -374,7 +374,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task AWorkerThatLostItsLeaseCannotFinishTheJobAgain()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
         var lease = await ReceiveAsync(jobId);
 
         // Worker A stalls past its lease; worker B takes the job over and fails it for good.
@@ -432,7 +432,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     public async Task CancelingAQueuedJobRefundsAndItsMessageThenDoesNothing()
     {
         var (user, userId) = await _api.NewUserAsync();
-        var jobId = await SubmitGfpganAsync(user);
+        var jobId = await JobSubmits.GfpganAsync(user, scale: 2);
         var inputs = (await _jobs.GetAsync(userId, jobId, CancellationToken.None)).Inputs.Values.ToList();
         Assert.NotEmpty(inputs);
 
@@ -460,18 +460,6 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
-
-    private static async Task<string> SubmitGfpganAsync(ApiClient user)
-    {
-        using var form = new MultipartFormDataContent();
-        var image = new ByteArrayContent(TinyImages.Png(4, 4));
-        image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        form.Add(image, "image", "face.png");
-        form.Add(new StringContent("2"), "scale");
-        var r = (await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", form, m => m.Headers.Add("Prefer", "respond-async"))).Expect(202);
-        Assert.Equal("queued", r.Data.GetProperty("state").GetString());
-        return r.Data.GetProperty("job_id").GetString()!;
-    }
 
     /// <summary>
     /// Leases the job's message. Tests run one at a time per class, so any other message is a leftover of

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,8 +60,8 @@ public sealed class TwoServersOnAzuriteTests
         var userOnB = b.Api().As(userOnA.Bearer);
 
         const int perServer = 20;
-        var submits = Enumerable.Range(0, perServer).Select(_ => SubmitAsync(userOnA))
-            .Concat(Enumerable.Range(0, perServer).Select(_ => SubmitAsync(userOnB)));
+        var submits = Enumerable.Range(0, perServer).Select(_ => JobSubmits.GfpganAsync(userOnA))
+            .Concat(Enumerable.Range(0, perServer).Select(_ => JobSubmits.GfpganAsync(userOnB)));
         var ids = await Task.WhenAll(submits);
         Assert.Equal(2 * perServer, ids.Distinct().Count());
 
@@ -83,16 +82,5 @@ public sealed class TwoServersOnAzuriteTests
         Assert.Equal(new CreditBalance(100 - 2 * perServer, 0), await credits.GetBalanceAsync(userId, CancellationToken.None));
         var ledger = await credits.GetLedgerAsync(userId, Wati.Platform.Common.PageRequest.Create(1, 100), CancellationToken.None);
         Assert.Equal(100 - 2 * perServer, ledger.Items.Sum(e => e.Amount));
-    }
-
-    private static async Task<string> SubmitAsync(ApiClient user)
-    {
-        using var form = new MultipartFormDataContent();
-        var image = new ByteArrayContent(TinyImages.Png(4, 4));
-        image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        form.Add(image, "image", "face.png");
-        form.Add(new StringContent("1"), "scale");
-        var r = (await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", form, m => m.Headers.Add("Prefer", "respond-async"))).Expect(202);
-        return r.Data.GetProperty("job_id").GetString()!;
     }
 }
