@@ -164,23 +164,6 @@ public abstract class MetricsPipelineContract : IAsyncLifetime
         Assert.Equal(new PublishReport(0, 0, 0), await Publisher().PublishAsync(CancellationToken.None));
     }
 
-    [Fact]
-    public void AFullBufferDropsAtOnceInsteadOfWaiting()
-    {
-        var recorder = NewRecorder(new MetricsOptions { BufferCapacity = 2 }); // no writer drains this one
-
-        for (var i = 0; i < 5; i++) recorder.RecordCall("Gfpgan", "POST", 200, TimeSpan.FromMilliseconds(1), 1, null);
-
-        Assert.Equal((2L, 3L), (recorder.Accepted, recorder.Dropped));
-    }
-
-    [Theory]
-    [InlineData(new long[] { 10 }, 10, 10)]
-    [InlineData(new long[] { 10, 20 }, 10, 20)]
-    [InlineData(new long[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 }, 10, 19)]
-    public void PercentilesAreNearestRank(long[] sorted, long p50, long p95) =>
-        Assert.Equal((p50, p95), (MetricAggregate.NearestRank(sorted, 50), MetricAggregate.NearestRank(sorted, 95)));
-
     private sealed class RecordingSink : IMetricsSink
     {
         private int _pushes;
@@ -213,4 +196,26 @@ public sealed class SqliteMetricsPipelineTests : MetricsPipelineContract, IDispo
 public sealed class AzureMetricsPipelineTests : MetricsPipelineContract
 {
     protected override ITableStore CreateStore() => new Wati.Platform.Data.Azure.AzureTableStore(Support.Emulators.TableService());
+}
+
+/// <summary>What needs no store: the buffer's bound and the percentile rule.</summary>
+public sealed class UsageRecorderTests
+{
+    [Fact]
+    public void AFullBufferDropsAtOnceInsteadOfWaiting()
+    {
+        var recorder = new UsageRecorder(Microsoft.Extensions.Options.Options.Create(new MetricsOptions { BufferCapacity = 2 }), new FakeTimeProvider(),
+            new RandomIdGenerator(), NullLogger<UsageRecorder>.Instance); // no writer drains this one
+
+        for (var i = 0; i < 5; i++) recorder.RecordCall("Gfpgan", "POST", 200, TimeSpan.FromMilliseconds(1), 1, null);
+
+        Assert.Equal((2L, 3L), (recorder.Accepted, recorder.Dropped));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 10 }, 10, 10)]
+    [InlineData(new long[] { 10, 20 }, 10, 20)]
+    [InlineData(new long[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 }, 10, 19)]
+    public void PercentilesAreNearestRank(long[] sorted, long p50, long p95) =>
+        Assert.Equal((p50, p95), (MetricAggregate.NearestRank(sorted, 50), MetricAggregate.NearestRank(sorted, 95)));
 }
