@@ -8,6 +8,7 @@ using Wati.Platform.Http;
 using Wati.Platform.Jobs;
 using Wati.Platform.Jobs.Queue;
 using Wati.Platform.Manifest;
+using Wati.Platform.Metrics;
 using Wati.Platform.Models;
 using Wati.Platform.Storage;
 using Wati.Platform.Uploads;
@@ -54,6 +55,7 @@ public static class PlatformServices
         services.AddSingleton<ModelSlots>();
         services.AddSingleton<ActiveJobIndex>();
         services.AddSingleton<JobSweeper>();
+        services.AddMetrics(configuration);
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();

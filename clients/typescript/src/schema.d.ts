@@ -341,6 +341,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published metrics per bucket and route or model: count, errors, p50/p95 duration, credits; oldest first
+         * @description Buckets starting in [from, to) (RFC 3339; default the last 24 hours, at most 31 days). Only published (closed) buckets appear. ?model= or ?route= (not both) narrows to one model or route name.
+         */
+        get: operations["AdminMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/{key}": {
         parameters: {
             query?: never;
@@ -866,6 +886,22 @@ export interface components {
             reason: string;
             /** Format: date-time */
             dead_lettered_at: string;
+        };
+        MetricView: {
+            /** Format: date-time */
+            bucket_start: string;
+            bucket_seconds: number;
+            kind: string;
+            name: string;
+            count: number;
+            errors: number;
+            p50_ms: number;
+            p95_ms: number;
+            /**
+             * Format: int64
+             * @description int64 as a decimal string
+             */
+            credits: string;
         };
         AssetPack: {
             id: string;
@@ -3258,6 +3294,108 @@ export interface operations {
                     "application/json": components["schemas"]["ListEnvelope"] & {
                         data: {
                             items: components["schemas"]["DeadLetterView"][];
+                        };
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PERMISSION_DENIED";
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    AdminMetrics: {
+        parameters: {
+            query?: {
+                /** @description Start of the range, RFC 3339 (inclusive) */
+                from?: string;
+                /** @description End of the range, RFC 3339 (exclusive); default now */
+                to?: string;
+                /** @description Only this model's job metrics */
+                model?: "gfpgan" | "replace-style" | "replace-background" | "iclight";
+                /** @description Only this route's call metrics (a route name, or unmatched) */
+                route?: string;
+                /** @description Page number, from 1 */
+                page?: number;
+                /** @description Items per page */
+                page_size?: number;
+            };
+            header?: {
+                /** @description Your own request id (1-128 of letters, digits, - _ . :); kept and echoed when sane */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of MetricView */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEnvelope"] & {
+                        data: {
+                            items: components["schemas"]["MetricView"][];
                         };
                     };
                 };

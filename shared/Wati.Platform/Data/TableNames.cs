@@ -25,5 +25,11 @@ public static class TableNames
     /// <summary>The public manifest's portraits (<c>/v1/portraits</c>).</summary>
     public const string Portraits = "portraits";
 
-    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Packs, Portraits];
+    /// <summary>PK = bucket key → one row per usage event (<see cref="Metrics.UsageEvent"/>), plus the bucket index partition.</summary>
+    public const string Usage = "usage";
+
+    /// <summary>PK = day → published aggregates and each bucket's done mark (<see cref="Metrics.MetricsPublisher"/>).</summary>
+    public const string Metrics = "metrics";
+
+    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Packs, Portraits, Usage, Metrics];
 }

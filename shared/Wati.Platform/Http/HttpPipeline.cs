@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Wati.Envelope;
 using Wati.Platform.Auth;
+using Wati.Platform.Metrics;
 
 namespace Wati.Platform.Http;
 
@@ -8,14 +9,16 @@ namespace Wati.Platform.Http;
 /// What every route goes through, in either host: request id, authentication for the route's level,
 /// the handler, and the one error translator. A host only supplies the request and route values.
 /// </summary>
-public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator errors)
+public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator errors, UsageRecorder usage)
 {
     public async Task<IResult> RunAsync(RouteDef route, HttpRequest request, RouteArgs args, CancellationToken ct)
     {
         var requestId = RequestIds.Ensure(request.HttpContext);
+        var started = usage.Start();
+        Caller? caller = null;
+        IResult result;
         try
         {
-            Caller? caller = null;
             if (route.Auth != RouteAuth.None)
             {
                 caller = await authenticator.AuthenticateAsync(request, ct);
@@ -28,20 +31,22 @@ public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator er
                 caller = await authenticator.TryAuthenticateAsync(request, ct);
             }
 
-            return await route.Handler(new RequestContext(request, args, requestId, caller, ct));
+            result = await route.Handler(new RequestContext(request, args, requestId, caller, ct));
         }
         catch (Exception ex)
         {
-            return errors.ToResult(ex, requestId, request.HttpContext);
+            result = errors.ToResult(ex, requestId, request.HttpContext);
         }
+        // One usage event per call (Metrics/), recorded once the answer is written; never slows or fails it.
+        return usage.Track(route, started, caller?.UserId, result);
     }
 
     /// <summary>The envelope for a path no route has (404) or a method the route lacks (405).</summary>
     public IResult NoRoute(HttpContext context, bool pathExists)
     {
         var requestId = RequestIds.Ensure(context);
-        return pathExists
+        return usage.TrackUnmatched(usage.Start(), pathExists
             ? errors.Error(requestId, ErrorCode.MethodNotAllowed, $"{context.Request.Method} is not allowed on this route")
-            : errors.Error(requestId, ErrorCode.NotFound, "route not found");
+            : errors.Error(requestId, ErrorCode.NotFound, "route not found"));
     }
 }

@@ -44,6 +44,7 @@ public sealed class JobProcessor(
     ModelSlots slots,
     ActiveJobIndex index,
     JobNotifier notifier,
+    Metrics.IJobEvents events,
     IIdGenerator ids,
     TimeProvider time,
     IOptions<JobsOptions> options,
@@ -269,6 +270,7 @@ public sealed class JobProcessor(
     // The job row is final; the index entry only helps the sweeper, which removes it anyway if this fails.
     private async Task AfterFinishAsync(string jobId)
     {
+        events.Finished(jobId); // its usage event (Metrics/): buffered, never throws
         try
         {
             await index.RemoveAsync(jobId, CancellationToken.None);

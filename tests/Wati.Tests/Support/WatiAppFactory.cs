@@ -21,6 +21,9 @@ public class WatiAppFactory : WebApplicationFactory<Program>
         _settings = new Dictionary<string, string?>
         {
             ["Wati:DataDir"] = _data.Path,
+            // The in-memory test server listens nowhere; without this, Program's check that its default
+            // port 7071 is free fails every test whenever some other server runs on this machine.
+            ["urls"] = "http://127.0.0.1:0",
             ["Wati:Auth:PasswordIterations"] = "1000",
             ["Wati:Credits:SignupBonus"] = "10",
             ["Wati:Bootstrap:AdminEmail"] = AdminEmail,

@@ -84,7 +84,7 @@ public static class ApiDocument
             "gfpgan" or "replace-style" or "replace-background" or "portraits" when template != "v1/portraits" => "models",
             "jobs" => "jobs",
             "manifest" or "portraits" => "catalog",
-            "admin" => segments.Length > 2 && segments[2] == "credits" ? "credits" : "catalog",
+            "admin" => segments.Length > 2 && segments[2] is "credits" or "metrics" ? segments[2] : "catalog",
             "healthz" or "readyz" => "health",
             "openapi" or "docs" => "contract",
             _ => feature,
@@ -101,6 +101,7 @@ public static class ApiDocument
         "catalog" => "The public catalogue of asset packs and portraits",
         "files" => "Signed downloads of the embedded object store",
         "health" => "Liveness and readiness",
+        "metrics" => "Usage metrics per route and model, published per closed time bucket (admins)",
         "contract" => "This document and its docs page",
         _ => tag,
     };
