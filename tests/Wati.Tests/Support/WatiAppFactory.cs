@@ -28,9 +28,6 @@ public class WatiAppFactory : WebApplicationFactory<Program>
             ["Wati:Credits:SignupBonus"] = "10",
             ["Wati:Bootstrap:AdminEmail"] = AdminEmail,
             ["Wati:Bootstrap:AdminPassword"] = AdminPassword,
-            // Never the default port: the host's "port in use" check must not trip over a server a
-            // developer runs beside the tests (the in-process host binds nothing, or what UseKestrel says).
-            ["urls"] = "http://127.0.0.1:0",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) _settings[k] = v;
     }
