@@ -9,10 +9,12 @@ if ! emulators_start; then echo "0 passed, 1 failed"; exit 1; fi
 
 results=artifacts/test-results
 rm -rf "$results"
+# infra/: bicep build + lint of infra/main.bicep, clean (one test in the count); its ARM JSON feeds tests/Wati.Tests/Infra.
+infra/build.sh; infra_status=$?
 dotnet test WatiAigc.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 status=$?
 
-passed=0; failed=0
+passed=$((infra_status == 0)); failed=$((infra_status != 0))
 for trx in "$results"/*.trx; do
   [[ -f $trx ]] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n1)
