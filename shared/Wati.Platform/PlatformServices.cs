@@ -54,6 +54,7 @@ public static class PlatformServices
         services.AddSingleton<ModelSlots>();
         services.AddSingleton<ActiveJobIndex>();
         services.AddSingleton<JobSweeper>();
+        services.AddSingleton<JobDelivery>();
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();
