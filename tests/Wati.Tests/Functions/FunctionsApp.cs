@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Wati.Functions;
 
@@ -30,11 +31,13 @@ internal static class FunctionsApp
     }
 
     /// <summary>The worker's host, composed by <see cref="FunctionsComposition.Configure"/> over <paramref name="settings"/>, not started.</summary>
-    public static IHost Build(IDictionary<string, string?> settings)
+    /// <param name="replace">Test doubles registered after the composition (a scripted model provider).</param>
+    public static IHost Build(IDictionary<string, string?> settings, Action<IServiceCollection>? replace = null)
     {
         var builder = FunctionsApplication.CreateBuilder([]);
         builder.Configuration.AddInMemoryCollection(settings);
         FunctionsComposition.Configure(builder);
+        replace?.Invoke(builder.Services);
         return builder.Build();
     }
 

@@ -10,6 +10,7 @@ using Wati.Functions.Http;
 using Wati.Functions.Jobs;
 using Wati.Platform.Jobs;
 using Wati.Platform.Jobs.Queue;
+using Wati.Platform.Models;
 using Wati.Tests.Api;
 using Wati.Tests.Composition;
 using Wati.Tests.Models;
@@ -45,9 +46,10 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
         settings["Wati:Auth:SigningKey"] = new string('k', 40);
         settings["Wati:PublicBaseUrl"] = "http://localhost:7071";
         settings["Wati:Models:Provider"] = "local";
+        settings["Wati:Models:MaxRetries"] = "0"; // a transient model failure reaches the job, not the provider's own retries
         // No Wati:Queue:Storage: the adapter sends where the triggers listen, the host's own storage.
         settings["AzureWebJobsStorage"] = Emulators.AzuriteQueues;
-        _host = FunctionsApp.Build(settings);
+        _host = FunctionsApp.Build(settings, DecorateModel);
     }
 
     public Task DisposeAsync()
@@ -89,6 +91,31 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
         var ledger = (await CallAsync(r => credits.GetLedger(r, default), "GET", "/v1/credits/ledger", token)).Json.GetProperty("data").GetProperty("items");
         Assert.Equal([("-1", "9"), ("10", "10")], ledger.EnumerateArray()
             .Select(e => (e.GetProperty("amount").GetString(), e.GetProperty("balance_after").GetString())).ToArray());
+    }
+
+    [Fact]
+    public async Task A_transient_failure_sends_the_message_again_later_with_the_next_attempt_and_completes_this_delivery()
+    {
+        var (token, jobs) = await RegisterAsync();
+        var submitted = await SubmitAsync(jobs, token);
+        var (body, dequeueCount, receipt) = await TakeMessageAsync(submitted);
+        var queue = Function<JobQueueFunctions>();
+        var model = _host.Services.GetRequiredService<FlakyModel>();
+        model.FailNext(1);
+
+        await queue.JobsGfpgan(body, Context(dequeueCount)); // returns: the host deletes this delivery
+        await receipt();
+        var (again, _, completeAgain) = await TakeMessageAsync(submitted);
+        Assert.Equal(2, JsonDocument.Parse(again).RootElement.GetProperty("attempt").GetInt32());
+        await queue.JobsGfpgan(again, Context(1));
+        await completeAgain();
+
+        var job = (await CallAsync(r => jobs.GetJob(r, submitted, default), "GET", $"/v1/jobs/{submitted}", token)).Json.GetProperty("data");
+        Assert.Equal("succeeded", job.GetProperty("state").GetString());
+        Assert.Equal(2, model.Calls);
+        var ledger = (await CallAsync(r => Function<CreditFunctions>().GetLedger(r, default), "GET", "/v1/credits/ledger", token))
+            .Json.GetProperty("data").GetProperty("items");
+        Assert.Equal(["-1", "10"], ledger.EnumerateArray().Select(e => e.GetProperty("amount").GetString()!).ToArray());
     }
 
     [Fact]
@@ -220,5 +247,36 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
         var text = Encoding.UTF8.GetString(response.ToArray());
         ContractValidator.Validate(new HttpMethod(method), pathAndQuery, context.Response.StatusCode, context.Response.ContentType?.Split(';')[0], text);
         return (context.Response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    /// <summary>The composition's model provider (local libvips), failing transiently first when told to.</summary>
+    private sealed class FlakyModel(IModelProvider inner) : IModelProvider
+    {
+        private int _failuresLeft;
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+        public string Name => inner.Name;
+
+        public void FailNext(int times) => Volatile.Write(ref _failuresLeft, times);
+
+        public Task<ModelResult> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _calls);
+            return Interlocked.Decrement(ref _failuresLeft) >= 0
+                ? throw new ModelException("busy", isTransient: true)
+                : inner.RunAsync(request, cancellationToken);
+        }
+
+        public Task<string?> CheckAsync(CancellationToken cancellationToken = default) => inner.CheckAsync(cancellationToken);
+    }
+
+    private static void DecorateModel(IServiceCollection services)
+    {
+        var original = services.Last(d => d.ServiceType == typeof(IModelProvider));
+        services.Remove(original);
+        services.AddSingleton(sp => new FlakyModel((IModelProvider)(original.ImplementationInstance
+            ?? original.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, original.ImplementationType!))));
+        services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<FlakyModel>());
     }
 }
