@@ -56,6 +56,7 @@ public static class PlatformServices
         services.AddSingleton<ActiveJobIndex>();
         services.AddSingleton<JobSweeper>();
         services.AddMetrics(configuration);
+        services.AddSingleton<JobDelivery>();
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();

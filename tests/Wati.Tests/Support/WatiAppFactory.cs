@@ -37,6 +37,9 @@ public class WatiAppFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        // The test server listens nowhere, but Program's start-up check probes its address: not 7071, which
+        // another process on the machine may hold (the tests then failed with "server has not been started").
+        builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         // Settings, not only app configuration: the composition picks adapters from configuration while
         // Program.cs runs, before app-configuration callbacks of the factory have been applied.
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);

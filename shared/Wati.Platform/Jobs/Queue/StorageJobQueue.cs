@@ -292,7 +292,8 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
     private static string Serialize(JobMessage message) =>
         JsonSerializer.Serialize(new WireMessage(message.JobId, message.Model, message.Attempt));
 
-    private static JobMessage? TryParse(string body)
+    /// <summary>The message of a body in the design's JSON; null when it is not one.</summary>
+    internal static JobMessage? TryParse(string body)
     {
         try
         {

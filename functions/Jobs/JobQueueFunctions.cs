@@ -1,0 +1,29 @@
+using Microsoft.Azure.Functions.Worker;
+using Wati.Platform.Jobs;
+using static Wati.Functions.FunctionsComposition;
+
+namespace Wati.Functions.Jobs;
+
+/// <summary>
+/// One queue function per model: each hands the delivery to <see cref="JobDelivery"/>. An exception
+/// propagates on purpose: the host then redelivers the message and, after <c>maxDequeueCount</c>, moves it
+/// to the poison queue (<see cref="PoisonQueueFunctions"/>).
+/// </summary>
+public sealed class JobQueueFunctions(JobDelivery delivery)
+{
+    [Function(nameof(JobsGfpgan))]
+    public Task JobsGfpgan([QueueTrigger(QueueNames.Gfpgan, Connection = QueueConnection)] string body, FunctionContext context) =>
+        delivery.DeliverAsync(QueueNames.Gfpgan, body, TriggerData.DequeueCount(context), context.CancellationToken);
+
+    [Function(nameof(JobsReplaceStyle))]
+    public Task JobsReplaceStyle([QueueTrigger(QueueNames.ReplaceStyle, Connection = QueueConnection)] string body, FunctionContext context) =>
+        delivery.DeliverAsync(QueueNames.ReplaceStyle, body, TriggerData.DequeueCount(context), context.CancellationToken);
+
+    [Function(nameof(JobsReplaceBackground))]
+    public Task JobsReplaceBackground([QueueTrigger(QueueNames.ReplaceBackground, Connection = QueueConnection)] string body, FunctionContext context) =>
+        delivery.DeliverAsync(QueueNames.ReplaceBackground, body, TriggerData.DequeueCount(context), context.CancellationToken);
+
+    [Function(nameof(JobsIcLight))]
+    public Task JobsIcLight([QueueTrigger(QueueNames.IcLight, Connection = QueueConnection)] string body, FunctionContext context) =>
+        delivery.DeliverAsync(QueueNames.IcLight, body, TriggerData.DequeueCount(context), context.CancellationToken);
+}

@@ -1,0 +1,20 @@
+using Wati.Platform.Jobs;
+using Wati.Platform.Jobs.Queue;
+using Wati.Platform.Models;
+
+namespace Wati.Functions.Jobs;
+
+/// <summary>
+/// The queues the triggers listen on, as constants (attribute arguments must be): <c>jobs-{model}</c>
+/// (<see cref="JobSpecs.QueueOf"/>) and the host's <c>{queue}-poison</c> (<see cref="StorageJobQueue.PoisonSuffix"/>).
+/// The metadata test holds them to those rules.
+/// </summary>
+public static class QueueNames
+{
+    public const string Gfpgan = "jobs-" + ModelNames.Gfpgan;
+    public const string ReplaceStyle = "jobs-" + ModelNames.ReplaceStyle;
+    public const string ReplaceBackground = "jobs-" + ModelNames.ReplaceBackground;
+    public const string IcLight = "jobs-" + ModelNames.IcLight;
+
+    public const string Poison = StorageJobQueue.PoisonSuffix;
+}
