@@ -9,6 +9,9 @@ namespace Wati.Platform.Credits;
 /// <summary><c>/v1/credits</c>, <c>/v1/prices</c> and the admin grant.</summary>
 public static class CreditRoutes
 {
+    /// <summary>The largest credit amount one admin grant may add or take back (10^12).</summary>
+    public const long MaxGrant = 1_000_000_000_000;
+
     public static IEnumerable<RouteDef> All =>
     [
         new("GetCredits", "GET", "v1/credits", RouteAuth.User, GetBalance)
@@ -66,6 +69,9 @@ public static class CreditRoutes
     {
         var body = await rc.ReadJsonAsync<GrantBody>();
         if (body.Amount == 0) throw ApiException.Validation("amount must not be zero", new { field = "amount" });
+        // A bound far above any real grant keeps balance arithmetic from overflowing.
+        if (body.Amount is > MaxGrant or < -MaxGrant)
+            throw ApiException.Validation($"amount must be between -{MaxGrant} and {MaxGrant}", new { field = "amount" });
         var reason = body.Reason.Trim();
         if (reason.Length is 0 or > 200) throw ApiException.Validation("reason must be 1 to 200 characters", new { field = "reason" });
         if (await rc.Service<UsersService>().FindAsync(body.UserId, rc.Cancellation) is null) throw ApiException.NotFound("user");

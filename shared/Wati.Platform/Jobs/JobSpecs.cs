@@ -54,15 +54,15 @@ public static class JobSpecs
     }
 
     /// <summary>
-    /// Pixels of one output image: gfpgan the input times scale squared, iclight width times height,
-    /// style the input's size, background <c>bg</c>'s size.
+    /// Size of one output image in pixels (as viewers show it): gfpgan the input times scale, iclight
+    /// width by height, style the input's size, background <c>bg</c>'s size.
     /// </summary>
-    public static long OutputPixels(JobSpec spec) => spec.Parameters switch
+    public static (long Width, long Height) OutputSize(JobSpec spec) => spec.Parameters switch
     {
-        GfpganParameters p => spec.Images["image"].Info.Pixels * p.Scale * p.Scale,
-        IcLightParameters p => (long)p.Width * p.Height,
-        BackgroundParameters => spec.Images["bg"].Info.Pixels,
-        _ => spec.Images.Values.Select(i => i.Info.Pixels).DefaultIfEmpty(0).Max(),
+        GfpganParameters p => ((long)spec.Images["image"].Info.Width * p.Scale, (long)spec.Images["image"].Info.Height * p.Scale),
+        IcLightParameters p => (p.Width, p.Height),
+        BackgroundParameters => (spec.Images["bg"].Info.Width, spec.Images["bg"].Info.Height),
+        _ => spec.Images.Values.Select(i => ((long)i.Info.Width, (long)i.Info.Height)).DefaultIfEmpty((0L, 0L)).MaxBy(s => s.Item1 * s.Item2),
     };
 
     public static long PriceOf(JobSpec spec, Credits.CreditsOptions prices) => prices.PriceOf(spec.Model) * spec.OutputCount;

@@ -71,6 +71,12 @@ public sealed class ModelsOptions
     [Range(1, long.MaxValue)] public long MaxOutputPixels { get; set; } = 16_000_000;
 
     /// <summary>
+    /// Longest side of an output image, in pixels (16383: WebP's limit; JPEG's is 65500), checked with
+    /// <see cref="MaxOutputPixels"/> before charging: a 20000x10 image scaled 4 times is small but cannot be encoded.
+    /// </summary>
+    [Range(64, 65_500)] public int MaxOutputSide { get; set; } = 16_383;
+
+    /// <summary>
     /// Model runs at once in this process; a job waiting for a slot is still queued, not running. 0: the
     /// provider's default, see <see cref="ConcurrentRuns"/>.
     /// </summary>

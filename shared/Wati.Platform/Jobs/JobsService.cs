@@ -53,10 +53,14 @@ public sealed class JobsService(
             staleIdem = existing;
         }
 
-        var maxPixels = models.Value.MaxOutputPixels;
-        if (JobSpecs.OutputPixels(spec) is var pixels && pixels > maxPixels)
-            throw ApiException.Validation($"the output would be {pixels} pixels; at most {maxPixels} pixels per image are allowed",
-                new { output_pixels = pixels, max_output_pixels = maxPixels });
+        var (width, height) = JobSpecs.OutputSize(spec);
+        var (maxPixels, maxSide) = (models.Value.MaxOutputPixels, models.Value.MaxOutputSide);
+        if (width * height > maxPixels)
+            throw ApiException.Validation($"the output would be {width * height} pixels; at most {maxPixels} pixels per image are allowed",
+                new { output_pixels = width * height, max_output_pixels = maxPixels });
+        if (Math.Max(width, height) > maxSide)
+            throw ApiException.Validation($"the output would be {width}x{height}; at most {maxSide} pixels per side are allowed",
+                new { output_width = width, output_height = height, max_output_side = maxSide });
 
         var now = time.GetUtcNow();
         var jobId = "job_" + ids.NewDescendingId(now);

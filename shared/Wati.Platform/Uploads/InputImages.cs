@@ -5,8 +5,10 @@ namespace Wati.Platform.Uploads;
 /// <summary>
 /// The one input normalisation every image goes through, at the upload check and again in the local
 /// models' decode: the loader of the format its bytes show (no other libvips loader is reachable),
-/// libvips' fail-on at <see cref="Enums.FailOn.Error"/> (truncation and worse fail instead of
-/// decoding as grey or black), the first frame only, EXIF orientation applied (all eight values), any
+/// libvips' fail-on at <see cref="Enums.FailOn.Error"/> for PNG and WebP and at
+/// <see cref="Enums.FailOn.Warning"/> for JPEG (truncation and worse fail instead of decoding as grey or
+/// black; libjpeg reports damaged entropy data, "corrupt JPEG data", only as a warning, while libpng's
+/// warnings are mostly harmless profile notes), the first frame only, EXIF orientation applied (all eight values), any
 /// embedded ICC profile (RGB, CMYK, grey) converted to sRGB, and 8-bit sRGB pixels (alpha kept).
 /// </summary>
 public static class InputImages
@@ -24,7 +26,7 @@ public static class InputImages
         {
             loaded = format switch
             {
-                ImageFormat.Jpeg => Image.JpegloadBuffer(file, failOn: Enums.FailOn.Error),
+                ImageFormat.Jpeg => Image.JpegloadBuffer(file, failOn: Enums.FailOn.Warning),
                 ImageFormat.Png => Image.PngloadBuffer(file, failOn: Enums.FailOn.Error),
                 _ => Image.WebploadBuffer(file, failOn: Enums.FailOn.Error),
             };

@@ -14,7 +14,7 @@ public sealed class AdminBootstrap(UsersService users, IOptions<BootstrapOptions
         var o = options.Value;
         if (string.IsNullOrWhiteSpace(o.AdminEmail) || string.IsNullOrEmpty(o.AdminPassword)) return;
         await users.EnsureAdminAsync(o.AdminEmail, o.AdminPassword, cancellationToken);
-        logger.LogInformation("Admin account {Email} is present", o.AdminEmail);
+        logger.LogInformation("Admin account {Email} is ready (created now if it did not exist)", o.AdminEmail);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

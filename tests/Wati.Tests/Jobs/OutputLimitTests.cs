@@ -37,4 +37,23 @@ public sealed class OutputLimitTests : IClassFixture<OutputLimitTests.App>
         Assert.Equal(("10", "0"), (credits.GetProperty("balance").GetString(), credits.GetProperty("reserved").GetString()));
         Assert.Equal(0, (await user.GetAsync("/v1/jobs")).Expect(200).Json.GetProperty("pagination").GetProperty("total").GetInt32());
     }
+
+    [Theory]
+    [InlineData("/v1/gfpgan", 200, 1, "scale=4", "800x4")]        // 800 px: under the pixel limit, over the side limit
+    [InlineData("/v1/replace-style", 700, 1, "style=noir", "700x1")]
+    public async Task AnOutputSideOverTheLimitIs400NamingItAndChargesNothing(string route, int w, int h, string param, string size)
+    {
+        using var app = new WatiAppFactory(new Dictionary<string, string?> { ["Wati:Models:MaxOutputSide"] = "640" });
+        var (user, _) = await app.Api().NewUserAsync();
+        using var form = new MultipartFormDataContent();
+        var image = new ByteArrayContent(TinyImages.Png(w, h));
+        image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(image, "image", "in.png");
+        form.Add(new StringContent(param.Split('=')[1]), param.Split('=')[0]);
+
+        var r = (await user.SendAsync(HttpMethod.Post, route, form)).Expect(400, "VALIDATION_ERROR");
+        Assert.Contains($"the output would be {size}; at most 640 pixels per side", r.Json.GetProperty("error").GetProperty("message").GetString());
+        var credits = (await user.GetAsync("/v1/credits")).Expect(200).Data;
+        Assert.Equal(("10", "0"), (credits.GetProperty("balance").GetString(), credits.GetProperty("reserved").GetString()));
+    }
 }

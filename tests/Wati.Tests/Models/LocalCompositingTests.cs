@@ -11,6 +11,21 @@ public sealed class LocalCompositingTests
 {
     private readonly LocalModelProvider provider = new();
 
+    [Theory]
+    [InlineData(70000, 4)]
+    [InlineData(4, 30000)]
+    public async Task IcLight_frames_a_very_long_thin_input_without_scaling_it_up_whole(int width, int height)
+    {
+        // Scaling such an input to cover the frame before cropping needs gigabytes; cropping first needs the frame.
+        var input = Encode(Flat(width, height, [90, 140, 200]), ImageFormat.Png);
+        var output = (await provider.RunOutputsAsync(Request(ModelNames.IcLight,
+            new IcLightParameters("p", "None", 25, 2.0, 512, 640, 1, "png"), ("subject_image", input)))).Single();
+
+        Assert.Equal((512, 640), (output.Width, output.Height));
+        var means = BandMeans(output.Bytes);
+        Assert.InRange(means[2], means[0] + 50, 255); // still the input's blue, lit
+    }
+
     [Fact]
     public async Task Background_output_has_the_background_size_and_is_png()
     {

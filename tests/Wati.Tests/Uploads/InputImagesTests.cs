@@ -96,7 +96,18 @@ public sealed class InputImagesTests
         { "PNG with random IDAT bytes", RandomIdat() },
         { "23-byte JPEG with only a frame header", HeaderOnlyJpeg() },
         { "WebP with a corrupt bitstream", CorruptWebP() },
+        // Damaged entropy data that still ends with an end-of-image marker: libjpeg only warns about it.
+        { "first 40% of a JPEG with its end marker put back", [.. FirstPart(Photo800(ImageFormat.Jpeg), 0.4), 0xFF, 0xD9] },
+        { "JPEG with an end marker in the middle of its data", EndMarkerInTheMiddle(Photo800(ImageFormat.Jpeg)) },
     };
+
+    private static byte[] EndMarkerInTheMiddle(byte[] jpeg)
+    {
+        var copy = (byte[])jpeg.Clone();
+        copy[copy.Length / 2] = 0xFF;
+        copy[copy.Length / 2 + 1] = 0xD9;
+        return copy;
+    }
 
     [Theory]
     [MemberData(nameof(BrokenFiles))]

@@ -25,8 +25,7 @@ internal static class IcLightModel
         if (p.Width is < 64 or > 4096 || p.Height is < 64 or > 4096 || p.NumberOfImages is < 1 or > 12)
             throw new ModelException("size or number of images out of range", isInputError: true);
 
-        var subject = LocalImages.Opaque(LocalImages.Decode(file, "subject_image"))
-            .ThumbnailImage(p.Width, height: p.Height, crop: Enums.Interesting.Centre);
+        var subject = CoverCrop(LocalImages.Opaque(LocalImages.Decode(file, "subject_image")), p.Width, p.Height);
         if (subject.Width != p.Width || subject.Height != p.Height)
             throw new InvalidOperationException($"cover crop gave {subject.Width}x{subject.Height}, not {p.Width}x{p.Height}");
         var ramp = Ramp(p.LightSource, p.Width, p.Height);
@@ -54,6 +53,21 @@ internal static class IcLightModel
             outputs.Add(LocalImages.Output(LocalImages.Finish(lit), format, quality: 85));
         }
         return outputs;
+    }
+
+    /// <summary>
+    /// The centre of <paramref name="image"/> at the frame's aspect ratio, scaled to the frame. Cropping
+    /// first keeps the work the size of the frame: scaling a very wide or tall input to cover the frame
+    /// before cropping would build an image up to (long side / short side) times the frame (gigabytes).
+    /// </summary>
+    private static Image CoverCrop(Image image, int width, int height)
+    {
+        var frame = (double)width / height;
+        var (w, h) = (double)image.Width / image.Height > frame
+            ? ((int)Math.Max(1, Math.Round(image.Height * frame)), image.Height)
+            : (image.Width, (int)Math.Max(1, Math.Round(image.Width / frame)));
+        var centred = image.ExtractArea((image.Width - w) / 2, (image.Height - h) / 2, w, h);
+        return centred.ThumbnailImage(width, height: height, size: Enums.Size.Force);
     }
 
     /// <summary>1 at the lit edge falling linearly to 0 at the opposite one; null for no direction.</summary>
