@@ -46,6 +46,8 @@ public static class PlatformServices
         services.AddHostedService<AdminBootstrap>();
         services.AddSingleton<ManifestService>();
         services.AddWatiOptions<UploadOptions>(UploadOptions.Section);
+        services.AddSingleton<UploadsService>();
+        services.AddSingleton<InputSources>();
         services.AddWatiOptions<JobsOptions>(JobsOptions.Section);
         services.AddSingleton<ModelPipeline>();
         services.AddSingleton<JobNotifier>();

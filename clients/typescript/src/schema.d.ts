@@ -341,6 +341,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store one or more images for later calls and batches; each answers an upload id (upl_…)
+         * @description The same checks as the model routes: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) and 40 MP (400), decoded completely and normalised. Uploads expire after Wati:Uploads:RetentionHours (24).
+         */
+        post: operations["CreateUploads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/files/{key}": {
         parameters: {
             query?: never;
@@ -865,6 +885,21 @@ export interface components {
             reason: string;
             /** Format: date-time */
             dead_lettered_at: string;
+        };
+        ItemListOfUploadView: {
+            items: {
+                id: string;
+                /**
+                 * Format: int64
+                 * @description int64 as a decimal string
+                 */
+                bytes: string;
+                content_type: string;
+                width: number;
+                height: number;
+                /** Format: date-time */
+                expires_at: string;
+            }[];
         };
         AssetPack: {
             id: string;
@@ -2008,7 +2043,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The photo
+                     * @description The photo; or, as a text value, an upload id (upl_…)
                      */
                     image: string;
                     /**
@@ -2222,7 +2257,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The photo
+                     * @description The photo; or, as a text value, an upload id (upl_…)
                      */
                     image: string;
                     /**
@@ -2430,12 +2465,12 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The foreground (a person)
+                     * @description The foreground (a person); or, as a text value, an upload id (upl_…)
                      */
                     fg: string;
                     /**
                      * Format: binary
-                     * @description The new background
+                     * @description The new background; or, as a text value, an upload id (upl_…)
                      */
                     bg: string;
                 };
@@ -2638,7 +2673,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The portrait
+                     * @description The portrait; or, as a text value, an upload id (upl_…)
                      */
                     subject_image: string;
                     /** @description What the light should look like */
@@ -3303,6 +3338,119 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "PERMISSION_DENIED";
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    CreateUploads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own request id (1-128 of letters, digits, - _ . :); kept and echoed when sane */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description An image; repeat the part for several
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Store one or more images for later calls and batches; each answers an upload id (upl_…) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data: components["schemas"]["ItemListOfUploadView"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR, MISSING_FILES */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR" | "MISSING_FILES";
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
                         };
                     };
                 };

@@ -25,5 +25,11 @@ public static class TableNames
     /// <summary>The public manifest's portraits (<c>/v1/portraits</c>).</summary>
     public const string Portraits = "portraits";
 
-    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Packs, Portraits];
+    /// <summary>Expiry index of uploads (<see cref="Uploads.UploadsService"/>).</summary>
+    public const string Uploads = "uploads";
+
+    /// <summary>PK = batch id → user id (lookup for the batch feeder).</summary>
+    public const string Batches = "batches";
+
+    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Packs, Portraits, Uploads, Batches];
 }

@@ -14,6 +14,7 @@ public static class RouteTable
         .. Credits.CreditRoutes.All,
         .. Jobs.JobRoutes.All,
         .. Jobs.JobAdminRoutes.All,
+        .. Uploads.UploadRoutes.All,
         .. Storage.FileRoutes.All,
         .. Manifest.ManifestRoutes.All,
         .. OpenApi.ContractRoutes.All,

@@ -32,13 +32,16 @@ public sealed class UploadForm
     private readonly UploadOptions _options;
     private readonly ILogger _logger;
     private readonly string _requestId;
+    private readonly Func<string, string, CancellationToken, Task<Upload>>? _reference;
 
-    private UploadForm(IFormCollection form, UploadOptions options, ILogger logger, string requestId)
+    private UploadForm(IFormCollection form, UploadOptions options, ILogger logger, string requestId,
+        Func<string, string, CancellationToken, Task<Upload>>? reference)
     {
         _form = form;
         _options = options;
         _logger = logger;
         _requestId = requestId;
+        _reference = reference;
     }
 
     public static async Task<UploadForm> ReadAsync(RequestContext rc)
@@ -49,20 +52,36 @@ public sealed class UploadForm
 
         // Room for a few files at the per-file limit; each file is also checked on its own.
         var form = await MultipartForm.ReadAsync(rc.Request, options.MaxBytes, options.MaxBytes * 4 + 1024 * 1024, rc.Cancellation);
-        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId);
+        // An image field may also name an input instead of carrying it (an upload id, or a URL).
+        var caller = rc.OptionalCaller;
+        Func<string, string, CancellationToken, Task<Upload>>? reference = caller is null
+            ? null
+            : (field, value, token) => rc.Service<InputSources>().ResolveAsync(caller.UserId, field, value, token);
+        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId, reference);
     }
 
-    /// <summary>All required images, or MISSING_FILES naming every absent one.</summary>
+    /// <summary>
+    /// All required images, or MISSING_FILES naming every absent one. A field without a file part may
+    /// carry a text value instead: an upload id (<c>upl_…</c>) or an input URL (<see cref="InputSources"/>).
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, Upload>> ImagesAsync(CancellationToken ct, params string[] fields)
     {
-        var missing = fields.Where(f => _form.Files.GetFile(f) is not { Length: > 0 }).ToArray();
+        var missing = fields.Where(f => _form.Files.GetFile(f) is not { Length: > 0 } && Reference(f) is null).ToArray();
         if (missing.Length > 0)
             throw new ApiException(ErrorCode.MissingFiles, $"missing file(s): {string.Join(", ", missing)}", new { fields = missing });
 
         var uploads = new Dictionary<string, Upload>(StringComparer.Ordinal);
-        foreach (var field in fields) uploads[field] = await ReadImageAsync(_form.Files.GetFile(field)!, ct);
+        foreach (var field in fields)
+        {
+            uploads[field] = _form.Files.GetFile(field) is { Length: > 0 } file
+                ? await ReadImageAsync(file, ct)
+                : await _reference!(field, Reference(field)!, ct);
+        }
         return uploads;
     }
+
+    /// <summary>The text value naming an input in place of a file part, when references can be resolved.</summary>
+    private string? Reference(string field) => _reference is null ? null : String(field, 2048);
 
     public async Task<Upload?> OptionalImageAsync(string field, CancellationToken ct) =>
         _form.Files.GetFile(field) is { Length: > 0 } file ? await ReadImageAsync(file, ct) : null;

@@ -11,4 +11,10 @@ public sealed class UploadOptions
 
     /// <summary>Largest accepted image, in pixels, read from the header before any decode (400 above).</summary>
     [Range(1, 1_000_000_000)] public long MaxPixels { get; set; } = 40_000_000;
+
+    /// <summary>Hours an upload (<c>POST /v1/uploads</c>) is kept before the sweeper deletes it.</summary>
+    [Range(1, 24 * 30)] public int RetentionHours { get; set; } = 24;
+
+    /// <summary>Files one <c>POST /v1/uploads</c> accepts.</summary>
+    [Range(1, 100)] public int MaxFilesPerCall { get; set; } = 20;
 }
