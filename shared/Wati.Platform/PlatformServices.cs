@@ -56,6 +56,10 @@ public static class PlatformServices
         services.AddSingleton<ModelSlots>();
         services.AddSingleton<ActiveJobIndex>();
         services.AddSingleton<JobSweeper>();
+        services.AddWatiOptions<Batches.BatchesOptions>(Batches.BatchesOptions.Section);
+        services.AddSingleton<Batches.BatchValidator>();
+        services.AddSingleton<Batches.BatchesService>();
+        services.AddSingleton<Batches.BatchFeeder>();
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();

@@ -15,6 +15,7 @@ public static class RouteTable
         .. Jobs.JobRoutes.All,
         .. Jobs.JobAdminRoutes.All,
         .. Uploads.UploadRoutes.All,
+        .. Batches.BatchRoutes.All,
         .. Storage.FileRoutes.All,
         .. Manifest.ManifestRoutes.All,
         .. OpenApi.ContractRoutes.All,

@@ -155,6 +155,25 @@ public sealed class JobsService(
     }
 
     /// <summary>
+    /// Cancels and refunds the job only if it is still queued (a canceled batch's items); a job that
+    /// started or finished is left alone, its stored files included. True when this call canceled it.
+    /// </summary>
+    public async Task<bool> CancelIfQueuedAsync(string userId, string jobId, CancellationToken ct)
+    {
+        var canceled = await credits.RefundJobAsync(userId, jobId, "job canceled", async token =>
+        {
+            var current = await FindAsync(userId, jobId, token);
+            if (current is not { State: JobStates.Queued }) return null;
+            var next = current with { State = JobStates.Canceled, Refunded = true, FinishedAt = time.GetUtcNow() };
+            return [TableOperation.Replace(next.ToEntity(), current.ETag ?? "*")];
+        }, ct);
+        if (!canceled) return false;
+        notifier.Notify(jobId);
+        await index.RemoveAsync(jobId, CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>
     /// Queued: cancel and refund. Then, once finished (or just canceled): delete its stored inputs and
     /// outputs; the record stays, so the ledger keeps its reference. Running: refused, since the model
     /// may already be spending.

@@ -16,10 +16,10 @@ public sealed class InputSources(UploadsService uploads)
         throw ApiException.Validation($"{field}: expected a file, an upload id (upl_…)", new { field });
     }
 
-    /// <summary>Checks a reference without fetching it (batch validation): the upload exists.</summary>
-    public Task CheckAsync(string userId, string field, string value, CancellationToken ct)
+    /// <summary>Checks a reference without fetching its bytes (batch validation): the upload exists; its size is answered.</summary>
+    public Task<Upload> DescribeAsync(string userId, string field, string value, CancellationToken ct)
     {
-        if (UploadsService.LooksLikeId(value)) return uploads.EnsureExistsAsync(userId, field, value, ct);
+        if (UploadsService.LooksLikeId(value)) return uploads.DescribeAsync(userId, field, value, ct);
         throw ApiException.Validation($"{field}: expected an upload id (upl_…)", new { field });
     }
 }

@@ -61,6 +61,15 @@ public sealed class UploadForm
     }
 
     /// <summary>
+    /// A form of text values only (a batch item's parameters and input references), checked by the
+    /// same rules; every image field must be a reference that <paramref name="reference"/> resolves.
+    /// </summary>
+    public static UploadForm FromValues(IReadOnlyDictionary<string, string> values, UploadOptions options, ILogger logger,
+        string requestId, Func<string, string, CancellationToken, Task<Upload>> reference) =>
+        new(new FormCollection(values.ToDictionary(v => v.Key, v => new Microsoft.Extensions.Primitives.StringValues(v.Value))),
+            options, logger, requestId, reference);
+
+    /// <summary>
     /// All required images, or MISSING_FILES naming every absent one. A field without a file part may
     /// carry a text value instead: an upload id (<c>upl_…</c>) or an input URL (<see cref="InputSources"/>).
     /// </summary>

@@ -64,16 +64,21 @@ public sealed class UploadsService(ITableStore store, IObjectStore objects, IIdG
         await using var stored = await objects.GetAsync(row.GetString("key")!, ct) ?? throw Unknown(field, uploadId);
         using var buffer = new MemoryStream();
         await stored.Content.CopyToAsync(buffer, ct);
-        var info = new ImageInfo(Enum.Parse<ImageFormat>(row.GetString("format")!), (int)(row.GetInt64("width") ?? 0),
-            (int)(row.GetInt64("height") ?? 0));
-        return new Upload(field, buffer.ToArray(), info, row.GetBool("first_frame_only") ?? false);
+        return new Upload(field, buffer.ToArray(), InfoOf(row), row.GetBool("first_frame_only") ?? false);
     }
 
-    /// <summary>Checks that the upload exists and has not expired, without reading its bytes (batch validation).</summary>
-    public async Task EnsureExistsAsync(string userId, string field, string uploadId, CancellationToken ct)
+    /// <summary>
+    /// The upload's record as an <see cref="Upload"/> without its bytes (batch validation checks that it
+    /// exists and reads its size). 400 VALIDATION_ERROR naming the field when it does not exist.
+    /// </summary>
+    public async Task<Upload> DescribeAsync(string userId, string field, string uploadId, CancellationToken ct)
     {
-        if (await FindAsync(userId, uploadId, ct) is null) throw Unknown(field, uploadId);
+        var row = await FindAsync(userId, uploadId, ct) ?? throw Unknown(field, uploadId);
+        return new Upload(field, [], InfoOf(row), row.GetBool("first_frame_only") ?? false);
     }
+
+    private static ImageInfo InfoOf(TableEntity row) =>
+        new(Enum.Parse<ImageFormat>(row.GetString("format")!), (int)(row.GetInt64("width") ?? 0), (int)(row.GetInt64("height") ?? 0));
 
     /// <summary>Deletes every upload whose expiry has passed; answers how many. Idempotent, safe to run anywhere.</summary>
     public async Task<int> SweepAsync(CancellationToken ct)
