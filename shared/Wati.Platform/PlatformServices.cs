@@ -60,6 +60,9 @@ public static class PlatformServices
         services.AddSingleton<Batches.BatchValidator>();
         services.AddSingleton<Batches.BatchesService>();
         services.AddSingleton<Batches.BatchFeeder>();
+        services.AddWatiOptions<Webhooks.WebhooksOptions>(Webhooks.WebhooksOptions.Section);
+        services.AddSingleton<Webhooks.WebhookSecrets>();
+        services.AddSingleton<Webhooks.WebhookSender>();
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();

@@ -32,6 +32,7 @@ public sealed class BatchFeeder(
     TimeProvider time,
     IOptions<JobsOptions> jobs,
     IOptions<BatchesOptions> options,
+    Webhooks.WebhookSender webhooks,
     ILogger<BatchFeeder> logger)
 {
     private const string Users = TableNames.Users;
@@ -162,17 +163,34 @@ public sealed class BatchFeeder(
             items.Any(i => !JobStates.IsFinished(BatchesService.StateOf(i.Item, i.Job))))
             return false;
 
-        // Every item is finished: whatever the hold still has (nothing, when the books are right) goes back.
+        // Every item is finished: whatever the hold still has (nothing, when the books are right) goes back,
+        // with the completed mark and, when the batch has a webhook, its event (sent once this commits).
         var completed = false;
+        var eventId = ids.NewId("evt");
+        string? webhook = null;
         await credits.ReleaseBatchHoldAsync(userId, batchId, null, batchId, "batch completed: unused reservation", async token =>
         {
             var current = await batches.GetRowAsync(userId, batchId, token);
             if (current.GetString("state") == "completed") return null;
             completed = true;
-            return [TableOperation.Replace(current.Clone().With("state", "completed").With("finished_at", time.GetUtcNow()), current.ETag ?? "*")];
+            var now = time.GetUtcNow();
+            var ops = new List<TableOperation> { TableOperation.Replace(current.Clone().With("state", "completed").With("finished_at", now), current.ETag ?? "*") };
+            webhook = current.GetString("webhook_url");
+            if (webhook is not null)
+            {
+                var view = await batches.ViewAsync(userId, current.Clone().With("state", "completed").With("finished_at", now), "", token);
+                var body = JsonSerializer.Serialize(new
+                {
+                    id = eventId, type = "batch.completed", created_at = now,
+                    data = new { batch_id = batchId, state = "completed", counts = view.Counts, credits_charged = view.CreditsCharged, credits_refunded = view.CreditsRefunded },
+                }, WatiJson.Options);
+                ops.Add(TableOperation.Insert(Webhooks.WebhookSender.EventRow(userId, eventId, "batch.completed", batchId, webhook, body, now)));
+            }
+            return ops;
         }, ct);
         if (completed)
         {
+            if (webhook is not null) await webhooks.SendAsync(userId, eventId, ct);
             await objects.DeleteAsync(BatchesService.SpecKey(batchId), ct);
             await batches.ForgetActiveAsync(batchId, ct);
         }

@@ -13,7 +13,7 @@ public sealed class BatchBody
     [Description("1 to Wati:Batches:MaxItems (1000) items, each validated like a call of the model")]
     public List<BatchItemBody> Items { get; init; } = [];
 
-    [Description("Optional; receives batch.completed (not yet delivered by this version)")]
+    [Description("Optional https URL that receives batch.completed, signed (Wati-Signature); checked by the SSRF guard")]
     public string? WebhookUrl { get; init; }
 }
 
@@ -34,7 +34,7 @@ public sealed class BatchItemBody
 public sealed record BatchCounts(int Queued, int Running, int Succeeded, int Failed, int Canceled)
 {
     public int Total => Queued + Running + Succeeded + Failed + Canceled;
-    public bool AllFinished => Queued + Running == 0;
+    [System.Text.Json.Serialization.JsonIgnore] public bool AllFinished => Queued + Running == 0;
 }
 
 /// <summary>A batch as answered: <c>state</c> running or completed, counts, and credits reserved, kept and given back.</summary>

@@ -38,6 +38,10 @@ public static class BatchRoutes
         {
             Doc = new("Every output of the batch in one document (ref, index, key, fresh url)") { Data = typeof(BatchManifest), Errors = [ErrorCode.NotFound] },
         },
+        new("ListBatchDeliveries", "GET", "v1/batches/{id}/deliveries", RouteAuth.User, Deliveries)
+        {
+            Doc = new("Every webhook delivery attempt of the batch's events, in order") { Data = typeof(ItemList<Webhooks.DeliveryView>), Errors = [ErrorCode.NotFound] },
+        },
         new("CancelBatch", "DELETE", "v1/batches/{id}", RouteAuth.User, Cancel)
         {
             Doc = new("Cancel what has not started and refund it; running and finished items stay") { Data = typeof(BatchView), Errors = [ErrorCode.NotFound] },
@@ -103,6 +107,13 @@ public static class BatchRoutes
                 entries.Add(new ManifestEntry(item.GetString("ref"), (int)(item.GetInt64("index") ?? 0), o.Index, o.Key, o.Url, o.ExpiresIn));
         }
         return rc.Ok(new BatchManifest(batchId, batch.GetString("state") ?? "running", entries));
+    }
+
+    private static async Task<IResult> Deliveries(RequestContext rc)
+    {
+        await rc.Service<BatchesService>().GetRowAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
+        var attempts = await rc.Service<Webhooks.WebhookSender>().AttemptsAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
+        return rc.Ok(new ItemList<Webhooks.DeliveryView>(attempts));
     }
 
     private static async Task<IResult> Cancel(RequestContext rc)

@@ -16,7 +16,7 @@ namespace Wati.Platform.Batches;
 /// VALIDATION_ERROR with <c>details.items[{index, code, message, details}]</c>.
 /// </summary>
 public sealed class BatchValidator(InputSources inputs, CreditsService credits, IOptions<UploadOptions> uploads,
-    IOptions<BatchesOptions> options, IOptions<ModelsOptions> models, ILogger<BatchValidator> logger)
+    IOptions<BatchesOptions> options, IOptions<ModelsOptions> models, IOptions<Webhooks.WebhooksOptions> webhooks, ILogger<BatchValidator> logger)
 {
     private const int MaxListed = 100;
 
@@ -30,7 +30,10 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         if (body.Items.Count is 0 || body.Items.Count > max)
             throw ApiException.Validation($"a batch has 1 to {max} items", new { field = "items", count = body.Items.Count, max_items = max });
         if (body.WebhookUrl is not null)
-            throw ApiException.Validation("webhook_url is not supported yet", new { field = "webhook_url" });
+        {
+            var allow = webhooks.Value.AllowLoopback;
+            await Webhooks.UrlGuard.ResolveAsync(Webhooks.UrlGuard.ParseUrl(body.WebhookUrl, "webhook_url", allow), "webhook_url", allow, ct);
+        }
 
         var specs = new List<BatchItemSpec>(body.Items.Count);
         var failures = new List<object>();

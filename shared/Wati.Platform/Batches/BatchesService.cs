@@ -73,7 +73,7 @@ public sealed class BatchesService(
 
         var batchRow = new TableEntity(userId, BatchRows.Row(batchId))
             .With("model", body.Model).With("item_count", (long)items.Count).With("total", total).With("items_written", false)
-            .With("canceled", false).With("state", "running").With("created_at", now).With("finished_at", null);
+            .With("canceled", false).With("state", "running").With("webhook_url", body.WebhookUrl).With("created_at", now).With("finished_at", null);
         var extra = new List<TableOperation> { TableOperation.Insert(batchRow) };
         if (idemRow is not null)
         {

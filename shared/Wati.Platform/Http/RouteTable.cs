@@ -16,6 +16,7 @@ public static class RouteTable
         .. Jobs.JobAdminRoutes.All,
         .. Uploads.UploadRoutes.All,
         .. Batches.BatchRoutes.All,
+        .. Webhooks.WebhookRoutes.All,
         .. Storage.FileRoutes.All,
         .. Manifest.ManifestRoutes.All,
         .. OpenApi.ContractRoutes.All,
