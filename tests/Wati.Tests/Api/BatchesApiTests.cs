@@ -126,4 +126,19 @@ public sealed class BatchesApiTests(BatchesApiTests.App app) : IClassFixture<Bat
         (await Post(JsonSerializer.Serialize(new { model = "gfpgan", items = Items(upload, 3) }))).Expect(409, "ALREADY_EXISTS");
         (await user.GetAsync("/v1/batches/bat_nosuch")).Expect(404, "NOT_FOUND");
     }
+
+    [Theory]
+    [InlineData("http://example.com/hook")]
+    [InlineData("https://127.1/hook")]
+    [InlineData("https://localhost/hook")]
+    [InlineData("https://[::ffff:127.0.0.1]/hook")]
+    [InlineData("https://169.254.169.254/latest")]
+    public async Task AWebhookUrlTheGuardRefusesRefusesTheBatchAndChargesNothing(string url)
+    {
+        var (user, _) = await _api.NewUserAsync();
+        var upload = await UploadAsync(user);
+        var r = (await user.PostJsonAsync("/v1/batches", new { model = "gfpgan", webhook_url = url, items = Items(upload, 1) })).Expect(400, "VALIDATION_ERROR");
+        Assert.Contains("webhook_url", r.Json.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("500", (await user.GetAsync("/v1/credits")).Expect(200).Data.GetProperty("balance").GetString());
+    }
 }
