@@ -2272,7 +2272,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The photo; or, as a text value, an upload id (upl_…)
+                     * @description The photo; or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)
                      */
                     image: string;
                     /**
@@ -2486,7 +2486,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The photo; or, as a text value, an upload id (upl_…)
+                     * @description The photo; or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)
                      */
                     image: string;
                     /**
@@ -2694,12 +2694,12 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The foreground (a person); or, as a text value, an upload id (upl_…)
+                     * @description The foreground (a person); or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)
                      */
                     fg: string;
                     /**
                      * Format: binary
-                     * @description The new background; or, as a text value, an upload id (upl_…)
+                     * @description The new background; or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)
                      */
                     bg: string;
                 };
@@ -2902,7 +2902,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The portrait; or, as a text value, an upload id (upl_…)
+                     * @description The portrait; or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)
                      */
                     subject_image: string;
                     /** @description What the light should look like */

@@ -155,36 +155,46 @@ public sealed class UploadForm
 
         var bytes = new byte[file.Length];
         await using (var stream = file.OpenReadStream()) await stream.ReadExactlyAsync(bytes, ct);
+        return await AcceptAsync(file.Name, bytes, _options, _logger, _requestId, ct);
+    }
 
+    /// <summary>
+    /// The upload checks on bytes from anywhere (a file part, a fetched URL): recognised by their bytes
+    /// (415), pixel-counted from the header (400), decoded completely and normalised (400 when damaged),
+    /// each error naming <paramref name="field"/>. The caller has checked the size limit.
+    /// </summary>
+    public static async Task<Upload> AcceptAsync(string field, byte[] bytes, UploadOptions options, ILogger logger, string requestId,
+        CancellationToken ct)
+    {
         var header = ImageProbe.TryProbe(bytes) ??
-                     throw new ApiException(ErrorCode.UnsupportedMediaType, $"{file.Name} is not a JPEG, PNG or WebP image",
-                         new { field = file.Name });
+                     throw new ApiException(ErrorCode.UnsupportedMediaType, $"{field} is not a JPEG, PNG or WebP image",
+                         new { field });
         try
         {
             // Header only so far: libvips has read the orientation, nothing is decoded yet.
-            var image = InputImages.Open(bytes, file.Name);
+            var image = InputImages.Open(bytes, field);
             int width = image.Image.Width, height = image.Image.Height;
-            if (header.Pixels > _options.MaxPixels)
-                throw ApiException.Validation($"{file.Name} is {width}x{height}; at most {_options.MaxPixels} pixels are accepted",
-                    new { field = file.Name, width, height, max_pixels = _options.MaxPixels });
+            if (header.Pixels > options.MaxPixels)
+                throw ApiException.Validation($"{field} is {width}x{height}; at most {options.MaxPixels} pixels are accepted",
+                    new { field, width, height, max_pixels = options.MaxPixels });
 
             // Every pixel is decoded now, so a truncated or corrupt file is refused before any charge.
             var kept = await Task.Run(() =>
             {
                 if (image.Changed) return InputImages.Encode(image.Image, header.Format, ReencodeQuality);
-                using var decoded = InputImages.Decode(image, file.Name);
+                using var decoded = InputImages.Decode(image, field);
                 return bytes;
             }, ct);
-            return new Upload(file.Name, kept, new ImageInfo(header.Format, width, height), image.FirstFrameOnly);
+            return new Upload(field, kept, new ImageInfo(header.Format, width, height), image.FirstFrameOnly);
         }
         catch (Exception e) when (e is InputImageException or NetVips.VipsException)
         {
             var refused = e as InputImageException ??
-                          new InputImageException(file.Name, InputImageProblem.Damaged, e.Message, e);
+                          new InputImageException(field, InputImageProblem.Damaged, e.Message, e);
             // The library's words go to the log with the request id; the answer has our own message.
-            _logger.LogInformation("Request {RequestId}: upload {Field} refused ({Reason}): {Detail}",
-                _requestId, file.Name, refused.Reason, refused.Detail);
-            throw ApiException.Validation($"{file.Name}: {refused.Message}", new { field = file.Name, reason = refused.Reason });
+            logger.LogInformation("Request {RequestId}: upload {Field} refused ({Reason}): {Detail}",
+                requestId, field, refused.Reason, refused.Detail);
+            throw ApiException.Validation($"{field}: {refused.Message}", new { field, reason = refused.Reason });
         }
     }
 }
