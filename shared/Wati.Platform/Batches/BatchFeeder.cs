@@ -174,8 +174,9 @@ public sealed class BatchFeeder(
             if (current.GetString("state") == "completed") return null;
             completed = true;
             var now = time.GetUtcNow();
-            var ops = new List<TableOperation> { TableOperation.Replace(current.Clone().With("state", "completed").With("finished_at", now), current.ETag ?? "*") };
             webhook = current.GetString("webhook_url");
+            var done = current.Clone().With("state", "completed").With("finished_at", now).With("webhook_event_id", webhook is null ? null : eventId);
+            var ops = new List<TableOperation> { TableOperation.Replace(done, current.ETag ?? "*") };
             if (webhook is not null)
             {
                 var view = await batches.ViewAsync(userId, current.Clone().With("state", "completed").With("finished_at", now), "", token);

@@ -32,6 +32,7 @@ public sealed class BatchesService(
     IIdGenerator ids,
     TimeProvider time,
     IOptions<JobsOptions> jobs,
+    Webhooks.WebhookSender webhooks,
     ILogger<BatchesService> logger)
 {
     /// <summary>The queue of batch messages (<see cref="JobMessage"/> with the batch id and model <c>batch</c>).</summary>
@@ -112,7 +113,8 @@ public sealed class BatchesService(
     /// <summary>
     /// The batch sweep (docs/decisions/0009): every batch not completed gets a message if its last one
     /// may be lost (a submit that stopped after its reservation, a message dropped); duplicates are
-    /// harmless, the batch rows decide. An entry without a batch row older than an hour is a submit that
+    /// harmless, the batch rows decide. A completed batch whose webhook event may have lost its message
+    /// gets it sent again. An entry without a batch row older than an hour is a submit that
     /// never reserved: its spec object and rows are removed. Answers how many messages were sent.
     /// </summary>
     public async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken ct)
@@ -136,7 +138,12 @@ public sealed class BatchesService(
                     await store.DeleteAsync(TableNames.Batches, ActivePartition, entry.RowKey, "*", ct);
                 }
                 else if (batch.GetString("state") == "completed")
+                {
+                    // The feeder stopped between the completion and its webhook's message: send it (the sender
+                    // drops an event that is no longer pending, so a duplicate is harmless).
+                    if (batch.GetString("webhook_event_id") is { } eventId) await webhooks.SendAsync(userId, eventId, ct);
                     await store.DeleteAsync(TableNames.Batches, ActivePartition, entry.RowKey, "*", ct);
+                }
                 else if (age >= olderThan)
                 {
                     await SendAsync(entry.RowKey, null, ct);

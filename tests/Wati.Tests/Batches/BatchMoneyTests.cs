@@ -32,6 +32,7 @@ public sealed class BatchMoneyTests
     {
         ["Wati:Credits:SignupBonus"] = Bonus.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Wati:Jobs:MaxActivePerUser"] = maxActive.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Wati:Webhooks:AllowLoopback"] = "true",
     })
     {
         public FakeModelProvider Model { get; } = new();
@@ -46,6 +47,9 @@ public sealed class BatchMoneyTests
                 var original = s.Single(d => d.ServiceType == typeof(ITableStore));
                 s.Remove(original);
                 s.AddSingleton<ITableStore>(sp => new ScriptedTableStore((ITableStore)original.ImplementationFactory!(sp)));
+                var producer = s.Single(d => d.ServiceType == typeof(IJobQueueProducer));
+                s.Remove(producer);
+                s.AddSingleton<IJobQueueProducer>(sp => new ScriptedProducer((IJobQueueProducer)producer.ImplementationFactory!(sp)));
                 foreach (var d in s.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name is
                              nameof(JobQueueWorker) or nameof(JobSweeperService) or nameof(BatchQueueWorker)).ToList())
                     s.Remove(d);
@@ -53,6 +57,7 @@ public sealed class BatchMoneyTests
         }
 
         public ScriptedTableStore Store => (ScriptedTableStore)Services.GetRequiredService<ITableStore>();
+        public ScriptedProducer Producer => (ScriptedProducer)Services.GetRequiredService<IJobQueueProducer>();
         public BatchFeeder Feeder => Services.GetRequiredService<BatchFeeder>();
         public BatchesService Batches => Services.GetRequiredService<BatchesService>();
         public JobProcessor Processor => Services.GetRequiredService<JobProcessor>();
@@ -65,7 +70,8 @@ public sealed class BatchMoneyTests
                 sp.GetRequiredService<IOptions<CreditsOptions>>(), new KeyedLock());
             return new BatchesService(Store, sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IJobQueueProducer>(), credits,
                 sp.GetRequiredService<BatchValidator>(), sp.GetRequiredService<IIdGenerator>(), TimeProvider.System,
-                sp.GetRequiredService<IOptions<JobsOptions>>(), NullLogger<BatchesService>.Instance);
+                sp.GetRequiredService<IOptions<JobsOptions>>(), sp.GetRequiredService<Wati.Platform.Webhooks.WebhookSender>(),
+                NullLogger<BatchesService>.Instance);
         }
     }
 
@@ -200,5 +206,36 @@ public sealed class BatchMoneyTests
         Assert.Equal(50, (await RowsAsync(app, userId, "jobcharge|")).Count);
         Assert.Equal(70, await app.Services.GetRequiredService<CreditsService>().HoldRemainingAsync(userId, batchId, default));
         await AssertMoneyAsync(app, userId, Bonus - 120, 120);
+    }
+
+    [Fact]
+    public async Task AWebhookWhoseMessageWasLostAtCompletionIsSentByTheBatchSweep()
+    {
+        using var app = new App(maxActive: 5);
+        var (user, userId) = await app.Api().NewUserAsync();
+        var upload = await UploadAsync(user);
+        var batchId = (await user.PostJsonAsync("/v1/batches", new
+        {
+            model = "gfpgan", webhook_url = "http://127.0.0.1:9/hook",
+            items = new[] { new { inputs = new { image = upload }, @params = new { scale = 1 } } },
+        })).Expect(202).Data.GetProperty("id").GetString()!;
+        await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default);
+        var jobId = (await RowsAsync(app, userId, "jobcharge|")).Single().RowKey["jobcharge|".Length..];
+        app.Model.Next(FakeModelProvider.Succeed());
+        await app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, default);
+
+        // The process "dies" between the completion commit and the webhook's message.
+        app.Producer.BeforeEnqueue = (queue, _) => queue == "webhooks" ? throw new IOException("gone") : Task.CompletedTask;
+        await Assert.ThrowsAsync<IOException>(() => app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default));
+        app.Producer.BeforeEnqueue = null;
+        var batch = (await app.Store.GetAsync(TableNames.Users, userId, BatchRows.Row(batchId)))!;
+        Assert.Equal("completed", batch.GetString("state"));
+        var queue = app.Services.GetRequiredService<SqliteJobQueue>();
+        Assert.Null(await queue.ReceiveAsync("webhooks", TimeSpan.FromSeconds(30), TimeSpan.Zero));
+
+        await app.Batches.SweepAsync(TimeSpan.Zero, default);
+        var sent = await queue.ReceiveAsync("webhooks", TimeSpan.FromSeconds(30), TimeSpan.Zero);
+        Assert.Equal(batch.GetString("webhook_event_id"), sent?.Message.JobId);
+        await AssertMoneyAsync(app, userId, Bonus - 1, 0);
     }
 }
