@@ -71,7 +71,9 @@ public static class ServerHost
 
     /// <summary>The queue consumers and the job sweeper run in this process; in Azure, queue and timer functions do this.</summary>
     public static IServiceCollection AddWatiServerHost(this IServiceCollection services) =>
-        services.AddHostedService<JobQueueWorker>().AddHostedService<JobSweeperService>().AddHostedService<MetricsPublisherService>();
+        services.AddHostedService<JobQueueWorker>().AddHostedService<JobSweeperService>().AddHostedService<MetricsPublisherService>()
+            .AddHostedService<Wati.Platform.Uploads.UploadSweeperService>().AddHostedService<Wati.Platform.Batches.BatchQueueWorker>()
+            .AddHostedService<Wati.Platform.Webhooks.WebhookQueueWorker>();
 
     public static WebApplication UseWatiErrorEnvelope(this WebApplication app)
     {

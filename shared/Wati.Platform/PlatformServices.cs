@@ -47,6 +47,8 @@ public static class PlatformServices
         services.AddHostedService<AdminBootstrap>();
         services.AddSingleton<ManifestService>();
         services.AddWatiOptions<UploadOptions>(UploadOptions.Section);
+        services.AddSingleton<UploadsService>();
+        services.AddSingleton<InputSources>();
         services.AddWatiOptions<JobsOptions>(JobsOptions.Section);
         services.AddSingleton<ModelPipeline>();
         services.AddSingleton<JobNotifier>();
@@ -57,6 +59,13 @@ public static class PlatformServices
         services.AddSingleton<JobSweeper>();
         services.AddMetrics(configuration);
         services.AddSingleton<JobDelivery>();
+        services.AddWatiOptions<Batches.BatchesOptions>(Batches.BatchesOptions.Section);
+        services.AddSingleton<Batches.BatchValidator>();
+        services.AddSingleton<Batches.BatchesService>();
+        services.AddSingleton<Batches.BatchFeeder>();
+        services.AddWatiOptions<Webhooks.WebhooksOptions>(Webhooks.WebhooksOptions.Section);
+        services.AddSingleton<Webhooks.WebhookSecrets>();
+        services.AddSingleton<Webhooks.WebhookSender>();
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();

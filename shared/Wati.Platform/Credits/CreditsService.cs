@@ -13,7 +13,7 @@ public delegate Task<IReadOnlyList<TableOperation>?> BatchExtras(CancellationTok
 /// (guarded by its ETag), a ledger row, and for jobs a charge marker whose state makes charging,
 /// settling and refunding idempotent per job id. The ledger's sum is always the balance.
 /// </summary>
-public sealed class CreditsService(ITableStore store, IIdGenerator ids, TimeProvider time, IOptions<CreditsOptions> options,
+public sealed partial class CreditsService(ITableStore store, IIdGenerator ids, TimeProvider time, IOptions<CreditsOptions> options,
     KeyedLock locks)
 {
     private const string Table = TableNames.Users;

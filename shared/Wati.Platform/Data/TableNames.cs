@@ -31,5 +31,11 @@ public static class TableNames
     /// <summary>PK = day → published aggregates and each bucket's done mark (<see cref="Metrics.MetricsPublisher"/>).</summary>
     public const string Metrics = "metrics";
 
-    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Packs, Portraits, Usage, Metrics];
+    /// <summary>Expiry index of uploads (<see cref="Uploads.UploadsService"/>).</summary>
+    public const string Uploads = "uploads";
+
+    /// <summary>PK = batch id → user id (lookup for the batch feeder).</summary>
+    public const string Batches = "batches";
+
+    public static IReadOnlyList<string> All { get; } = [Users, Emails, ApiKeys, Jobs, Packs, Portraits, Uploads, Batches, Usage, Metrics];
 }

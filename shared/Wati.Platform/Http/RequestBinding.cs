@@ -19,11 +19,12 @@ public static class RequestBinding
     // is refused as VALIDATION_ERROR rather than reaching a handler as a null string.
     private static readonly JsonSerializerOptions ReadOptions = new(WatiJson.Options) { RespectNullableAnnotations = true };
 
-    public static async Task<T> ReadJsonAsync<T>(this RequestContext rc) where T : class
+    /// <param name="maxBytes">The body's limit (413 above); <see cref="MaxJsonBytes"/> unless a route needs more (batches).</param>
+    public static async Task<T> ReadJsonAsync<T>(this RequestContext rc, int maxBytes = MaxJsonBytes) where T : class
     {
         var request = rc.Request;
-        if (request.ContentLength > MaxJsonBytes)
-            throw new ApiException(ErrorCode.PayloadTooLarge, $"JSON body over {MaxJsonBytes} bytes");
+        if (request.ContentLength > maxBytes)
+            throw new ApiException(ErrorCode.PayloadTooLarge, $"JSON body over {maxBytes} bytes");
         if (!string.IsNullOrEmpty(request.ContentType) && !IsJson(request.ContentType))
             throw new ApiException(ErrorCode.UnsupportedMediaType, "expected Content-Type: application/json");
 
@@ -32,8 +33,8 @@ public static class RequestBinding
         int read;
         while ((read = await request.Body.ReadAsync(chunk, rc.Cancellation)) > 0)
         {
-            if (buffer.Length + read > MaxJsonBytes)
-                throw new ApiException(ErrorCode.PayloadTooLarge, $"JSON body over {MaxJsonBytes} bytes");
+            if (buffer.Length + read > maxBytes)
+                throw new ApiException(ErrorCode.PayloadTooLarge, $"JSON body over {maxBytes} bytes");
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0) throw ApiException.Validation("a JSON body is required");

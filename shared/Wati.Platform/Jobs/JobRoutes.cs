@@ -75,7 +75,7 @@ public static class JobRoutes
         Form = form, Data = data, Meta = meta, JobSubmit = true,
     };
 
-    private static FormField Image(string name, string description) => new(name, FieldKind.File, description) { Required = true };
+    private static FormField Image(string name, string description) => new(name, FieldKind.File, description + "; or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)") { Required = true };
 
     private static async Task<IResult> Submit(RequestContext rc, string model)
     {

@@ -65,6 +65,23 @@ public static class JobSpecs
         _ => spec.Images.Values.Select(i => ((long)i.Info.Width, (long)i.Info.Height)).DefaultIfEmpty((0L, 0L)).MaxBy(s => s.Item1 * s.Item2),
     };
 
+    /// <summary>
+    /// Refuses a call whose output would be over <see cref="ModelsOptions.MaxOutputPixels"/> or
+    /// <see cref="ModelsOptions.MaxOutputSide"/>, before anything is stored or charged.
+    /// </summary>
+    /// <exception cref="ApiException">400 VALIDATION_ERROR naming the limit and the size.</exception>
+    public static void CheckOutputLimits(JobSpec spec, ModelsOptions limits)
+    {
+        var (width, height) = OutputSize(spec);
+        if (width * height > limits.MaxOutputPixels)
+            throw ApiException.Validation(
+                $"the output would be {width * height} pixels; at most {limits.MaxOutputPixels} pixels per image are allowed",
+                new { output_pixels = width * height, max_output_pixels = limits.MaxOutputPixels });
+        if (Math.Max(width, height) > limits.MaxOutputSide)
+            throw ApiException.Validation($"the output would be {width}x{height}; at most {limits.MaxOutputSide} pixels per side are allowed",
+                new { output_width = width, output_height = height, max_output_side = limits.MaxOutputSide });
+    }
+
     public static long PriceOf(JobSpec spec, Credits.CreditsOptions prices) => prices.PriceOf(spec.Model) * spec.OutputCount;
 
     /// <summary>Where output <paramref name="index"/> is stored (the response-format document's key layout).</summary>

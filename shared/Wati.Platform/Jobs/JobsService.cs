@@ -53,14 +53,7 @@ public sealed class JobsService(
             staleIdem = existing;
         }
 
-        var (width, height) = JobSpecs.OutputSize(spec);
-        var (maxPixels, maxSide) = (models.Value.MaxOutputPixels, models.Value.MaxOutputSide);
-        if (width * height > maxPixels)
-            throw ApiException.Validation($"the output would be {width * height} pixels; at most {maxPixels} pixels per image are allowed",
-                new { output_pixels = width * height, max_output_pixels = maxPixels });
-        if (Math.Max(width, height) > maxSide)
-            throw ApiException.Validation($"the output would be {width}x{height}; at most {maxSide} pixels per side are allowed",
-                new { output_width = width, output_height = height, max_output_side = maxSide });
+        JobSpecs.CheckOutputLimits(spec, models.Value);
 
         var now = time.GetUtcNow();
         var jobId = "job_" + ids.NewDescendingId(now);
@@ -159,6 +152,25 @@ public sealed class JobsService(
     }
 
     /// <summary>
+    /// Cancels and refunds the job only if it is still queued (a canceled batch's items); a job that
+    /// started or finished is left alone, its stored files included. True when this call canceled it.
+    /// </summary>
+    public async Task<bool> CancelIfQueuedAsync(string userId, string jobId, CancellationToken ct)
+    {
+        var canceled = await credits.RefundJobAsync(userId, jobId, "job canceled", async token =>
+        {
+            var current = await FindAsync(userId, jobId, token);
+            if (current is not { State: JobStates.Queued }) return null;
+            var next = current with { State = JobStates.Canceled, Refunded = true, FinishedAt = time.GetUtcNow() };
+            return [TableOperation.Replace(next.ToEntity(), current.ETag ?? "*")];
+        }, ct);
+        if (!canceled) return false;
+        notifier.Notify(jobId);
+        await index.RemoveAsync(jobId, CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>
     /// Queued: cancel and refund at once. Running: mark it for cancellation; its worker stops the model
     /// (a Replicate prediction is canceled too), refunds and marks it <c>canceled</c> at its next heartbeat
     /// (seconds), unless the result lands first. Finished (or just canceled): delete its stored inputs and
@@ -169,16 +181,8 @@ public sealed class JobsService(
         var job = await GetAsync(userId, jobId, ct);
         if (job.State == JobStates.Queued)
         {
-            await credits.RefundJobAsync(userId, jobId, "job canceled", async token =>
-            {
-                var current = await GetAsync(userId, jobId, token);
-                if (current.State != JobStates.Queued) return null;
-                var next = current with { State = JobStates.Canceled, Refunded = true, FinishedAt = time.GetUtcNow() };
-                return [TableOperation.Replace(next.ToEntity(), current.ETag ?? "*")];
-            }, ct);
-            notifier.Notify(jobId);
+            await CancelIfQueuedAsync(userId, jobId, ct);
             job = await GetAsync(userId, jobId, ct);
-            if (job.State == JobStates.Canceled) await index.RemoveAsync(jobId, CancellationToken.None);
         }
         if (job.State == JobStates.Running) return await RequestCancelAsync(job, ct);
         if (!JobStates.IsFinished(job.State)) return job;

@@ -32,13 +32,16 @@ public sealed class UploadForm
     private readonly UploadOptions _options;
     private readonly ILogger _logger;
     private readonly string _requestId;
+    private readonly Func<string, string, CancellationToken, Task<Upload>>? _reference;
 
-    private UploadForm(IFormCollection form, UploadOptions options, ILogger logger, string requestId)
+    private UploadForm(IFormCollection form, UploadOptions options, ILogger logger, string requestId,
+        Func<string, string, CancellationToken, Task<Upload>>? reference)
     {
         _form = form;
         _options = options;
         _logger = logger;
         _requestId = requestId;
+        _reference = reference;
     }
 
     public static async Task<UploadForm> ReadAsync(RequestContext rc)
@@ -49,20 +52,45 @@ public sealed class UploadForm
 
         // Room for a few files at the per-file limit; each file is also checked on its own.
         var form = await MultipartForm.ReadAsync(rc.Request, options.MaxBytes, options.MaxBytes * 4 + 1024 * 1024, rc.Cancellation);
-        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId);
+        // An image field may also name an input instead of carrying it (an upload id, or a URL).
+        var caller = rc.OptionalCaller;
+        Func<string, string, CancellationToken, Task<Upload>>? reference = caller is null
+            ? null
+            : (field, value, token) => rc.Service<InputSources>().ResolveAsync(caller.UserId, field, value, token);
+        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId, reference);
     }
 
-    /// <summary>All required images, or MISSING_FILES naming every absent one.</summary>
+    /// <summary>
+    /// A form of text values only (a batch item's parameters and input references), checked by the
+    /// same rules; every image field must be a reference that <paramref name="reference"/> resolves.
+    /// </summary>
+    public static UploadForm FromValues(IReadOnlyDictionary<string, string> values, UploadOptions options, ILogger logger,
+        string requestId, Func<string, string, CancellationToken, Task<Upload>> reference) =>
+        new(new FormCollection(values.ToDictionary(v => v.Key, v => new Microsoft.Extensions.Primitives.StringValues(v.Value))),
+            options, logger, requestId, reference);
+
+    /// <summary>
+    /// All required images, or MISSING_FILES naming every absent one. A field without a file part may
+    /// carry a text value instead: an upload id (<c>upl_…</c>) or an input URL (<see cref="InputSources"/>).
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, Upload>> ImagesAsync(CancellationToken ct, params string[] fields)
     {
-        var missing = fields.Where(f => _form.Files.GetFile(f) is not { Length: > 0 }).ToArray();
+        var missing = fields.Where(f => _form.Files.GetFile(f) is not { Length: > 0 } && Reference(f) is null).ToArray();
         if (missing.Length > 0)
             throw new ApiException(ErrorCode.MissingFiles, $"missing file(s): {string.Join(", ", missing)}", new { fields = missing });
 
         var uploads = new Dictionary<string, Upload>(StringComparer.Ordinal);
-        foreach (var field in fields) uploads[field] = await ReadImageAsync(_form.Files.GetFile(field)!, ct);
+        foreach (var field in fields)
+        {
+            uploads[field] = _form.Files.GetFile(field) is { Length: > 0 } file
+                ? await ReadImageAsync(file, ct)
+                : await _reference!(field, Reference(field)!, ct);
+        }
         return uploads;
     }
+
+    /// <summary>The text value naming an input in place of a file part, when references can be resolved.</summary>
+    private string? Reference(string field) => _reference is null ? null : String(field, 2048);
 
     public async Task<Upload?> OptionalImageAsync(string field, CancellationToken ct) =>
         _form.Files.GetFile(field) is { Length: > 0 } file ? await ReadImageAsync(file, ct) : null;
@@ -127,36 +155,46 @@ public sealed class UploadForm
 
         var bytes = new byte[file.Length];
         await using (var stream = file.OpenReadStream()) await stream.ReadExactlyAsync(bytes, ct);
+        return await AcceptAsync(file.Name, bytes, _options, _logger, _requestId, ct);
+    }
 
+    /// <summary>
+    /// The upload checks on bytes from anywhere (a file part, a fetched URL): recognised by their bytes
+    /// (415), pixel-counted from the header (400), decoded completely and normalised (400 when damaged),
+    /// each error naming <paramref name="field"/>. The caller has checked the size limit.
+    /// </summary>
+    public static async Task<Upload> AcceptAsync(string field, byte[] bytes, UploadOptions options, ILogger logger, string requestId,
+        CancellationToken ct)
+    {
         var header = ImageProbe.TryProbe(bytes) ??
-                     throw new ApiException(ErrorCode.UnsupportedMediaType, $"{file.Name} is not a JPEG, PNG or WebP image",
-                         new { field = file.Name });
+                     throw new ApiException(ErrorCode.UnsupportedMediaType, $"{field} is not a JPEG, PNG or WebP image",
+                         new { field });
         try
         {
             // Header only so far: libvips has read the orientation, nothing is decoded yet.
-            var image = InputImages.Open(bytes, file.Name);
+            var image = InputImages.Open(bytes, field);
             int width = image.Image.Width, height = image.Image.Height;
-            if (header.Pixels > _options.MaxPixels)
-                throw ApiException.Validation($"{file.Name} is {width}x{height}; at most {_options.MaxPixels} pixels are accepted",
-                    new { field = file.Name, width, height, max_pixels = _options.MaxPixels });
+            if (header.Pixels > options.MaxPixels)
+                throw ApiException.Validation($"{field} is {width}x{height}; at most {options.MaxPixels} pixels are accepted",
+                    new { field, width, height, max_pixels = options.MaxPixels });
 
             // Every pixel is decoded now, so a truncated or corrupt file is refused before any charge.
             var kept = await Task.Run(() =>
             {
                 if (image.Changed) return InputImages.Encode(image.Image, header.Format, ReencodeQuality);
-                using var decoded = InputImages.Decode(image, file.Name);
+                using var decoded = InputImages.Decode(image, field);
                 return bytes;
             }, ct);
-            return new Upload(file.Name, kept, new ImageInfo(header.Format, width, height), image.FirstFrameOnly);
+            return new Upload(field, kept, new ImageInfo(header.Format, width, height), image.FirstFrameOnly);
         }
         catch (Exception e) when (e is InputImageException or NetVips.VipsException)
         {
             var refused = e as InputImageException ??
-                          new InputImageException(file.Name, InputImageProblem.Damaged, e.Message, e);
+                          new InputImageException(field, InputImageProblem.Damaged, e.Message, e);
             // The library's words go to the log with the request id; the answer has our own message.
-            _logger.LogInformation("Request {RequestId}: upload {Field} refused ({Reason}): {Detail}",
-                _requestId, file.Name, refused.Reason, refused.Detail);
-            throw ApiException.Validation($"{file.Name}: {refused.Message}", new { field = file.Name, reason = refused.Reason });
+            logger.LogInformation("Request {RequestId}: upload {Field} refused ({Reason}): {Detail}",
+                requestId, field, refused.Reason, refused.Detail);
+            throw ApiException.Validation($"{field}: {refused.Message}", new { field, reason = refused.Reason });
         }
     }
 }

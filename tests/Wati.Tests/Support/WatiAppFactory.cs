@@ -28,6 +28,9 @@ public class WatiAppFactory : WebApplicationFactory<Program>
             ["Wati:Credits:SignupBonus"] = "10",
             ["Wati:Bootstrap:AdminEmail"] = AdminEmail,
             ["Wati:Bootstrap:AdminPassword"] = AdminPassword,
+            // The in-process server listens nowhere; without this, Program's "port taken" check fails every
+            // test while anything else on the machine (another checkout's ./run.sh) holds the default 7071.
+            ["urls"] = "http://127.0.0.1:0",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) _settings[k] = v;
     }

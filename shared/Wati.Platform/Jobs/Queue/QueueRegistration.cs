@@ -61,7 +61,7 @@ public static class QueueRegistration
 internal sealed class StorageQueuesStartup(StorageJobQueue queue) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) =>
-        queue.CreateQueuesAsync(ModelNames.All.Select(JobSpecs.QueueOf), cancellationToken);
+        queue.CreateQueuesAsync(ModelNames.All.Select(JobSpecs.QueueOf).Append(Batches.BatchesService.Queue).Append(Webhooks.WebhookSender.Queue), cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

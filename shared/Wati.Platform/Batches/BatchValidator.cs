@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Wati.Envelope;
+using Wati.Platform.Credits;
+using Wati.Platform.Jobs;
+using Wati.Platform.Models;
+using Wati.Platform.Uploads;
+
+namespace Wati.Platform.Batches;
+
+/// <summary>
+/// Validates a whole batch before anything is charged: every item's parameters by the model route's
+/// own rules (<see cref="JobSpecs.ReadAsync"/>), every input reference (the upload exists, its size
+/// read without its bytes), and the output size limit. Any invalid item refuses the batch: 400
+/// VALIDATION_ERROR with <c>details.items[{index, code, message, details}]</c>.
+/// </summary>
+public sealed class BatchValidator(InputSources inputs, CreditsService credits, IOptions<UploadOptions> uploads,
+    IOptions<BatchesOptions> options, IOptions<ModelsOptions> models, IOptions<Webhooks.WebhooksOptions> webhooks, ILogger<BatchValidator> logger)
+{
+    private const int MaxListed = 100;
+
+    /// <summary>The validated items in order, each with its price.</summary>
+    /// <exception cref="ApiException">VALIDATION_ERROR for the batch's shape or naming every failing item (up to 100).</exception>
+    public async Task<IReadOnlyList<BatchItemSpec>> ValidateAsync(string userId, BatchBody body, string requestId, CancellationToken ct)
+    {
+        if (!ModelNames.All.Contains(body.Model))
+            throw ApiException.Validation($"model must be one of: {string.Join(", ", ModelNames.All)}", new { field = "model" });
+        var max = options.Value.MaxItems;
+        if (body.Items.Count is 0 || body.Items.Count > max)
+            throw ApiException.Validation($"a batch has 1 to {max} items", new { field = "items", count = body.Items.Count, max_items = max });
+        if (body.WebhookUrl is not null)
+        {
+            var allow = webhooks.Value.AllowLoopback;
+            await Webhooks.UrlGuard.ResolveAsync(Webhooks.UrlGuard.ParseUrl(body.WebhookUrl, "webhook_url", allow), "webhook_url", allow, ct);
+        }
+
+        var specs = new List<BatchItemSpec>(body.Items.Count);
+        var failures = new List<object>();
+        for (var i = 0; i < body.Items.Count; i++)
+        {
+            try
+            {
+                specs.Add(await ValidateItemAsync(userId, i, body.Model, body.Items[i], requestId, ct));
+            }
+            catch (ApiException e) when (e.Code is not ErrorCode.InternalError)
+            {
+                if (failures.Count < MaxListed) failures.Add(new { index = i, code = e.Code.Wire(), message = e.Message, details = e.Details });
+                else failures.Add(new { index = i });
+            }
+        }
+        if (failures.Count > 0)
+            throw ApiException.Validation($"{failures.Count} of {body.Items.Count} items are invalid; nothing was charged",
+                new { invalid_count = failures.Count, items = failures.Take(MaxListed).ToList() });
+        return specs;
+    }
+
+    private async Task<BatchItemSpec> ValidateItemAsync(string userId, int index, string model, BatchItemBody item, string requestId,
+        CancellationToken ct)
+    {
+        if (item.Ref is { Length: > 200 }) throw ApiException.Validation("ref is at most 200 characters", new { field = "ref" });
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in item.Params) values[name] = Text(value);
+        foreach (var (field, reference) in item.Inputs) values[field] = reference;
+
+        var form = UploadForm.FromValues(values, uploads.Value, logger, requestId,
+            (field, value, token) => inputs.DescribeAsync(userId, field, value, token));
+        var spec = await JobSpecs.ReadAsync(model, form, ct);
+        var unknown = item.Inputs.Keys.Except(spec.Images.Keys).ToList();
+        if (unknown.Count > 0)
+            throw ApiException.Validation($"{model} takes no input named {string.Join(", ", unknown)}", new { fields = unknown });
+        JobSpecs.CheckOutputLimits(spec, models.Value);
+        var referenced = spec.Images.Keys.ToDictionary(f => f, f => item.Inputs[f], StringComparer.Ordinal);
+        return new BatchItemSpec(index, item.Ref, referenced, JobSpecs.ToJson(spec.Parameters), JobSpecs.PriceOf(spec, credits.Options));
+    }
+
+    private static string Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Null => "",
+        _ => value.GetRawText(),
+    };
+}

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Wati.Envelope;
+using Wati.Platform.Http;
+
+namespace Wati.Platform.Uploads;
+
+/// <summary><c>POST /v1/uploads</c>: images stored for later calls and batches, named by their upload id.</summary>
+public static class UploadRoutes
+{
+    public static IEnumerable<RouteDef> All =>
+    [
+        new("CreateUploads", "POST", "v1/uploads", RouteAuth.User, Create)
+        {
+            Doc = new("Store one or more images for later calls and batches; each answers an upload id (upl_…)")
+            {
+                Description = "The same checks as the model routes: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) " +
+                              "and 40 MP (400), decoded completely and normalised. Uploads expire after Wati:Uploads:RetentionHours (24).",
+                Form = [new("file", FieldKind.File, "An image; repeat the part for several") { Required = true }],
+                Data = typeof(ItemList<UploadView>), SuccessStatus = 201,
+            },
+        },
+    ];
+
+    private static async Task<IResult> Create(RequestContext rc)
+    {
+        var max = rc.Service<IOptions<UploadOptions>>().Value.MaxFilesPerCall;
+        var images = await (await UploadForm.ReadAsync(rc)).ImageListAsync("file", max, rc.Cancellation);
+        if (images.Count == 0) throw new ApiException(ErrorCode.MissingFiles, "missing file(s): file", new { fields = new[] { "file" } });
+        var views = await rc.Service<UploadsService>().SaveAsync(rc.Caller.UserId, images, rc.Cancellation);
+        return rc.Created(new ItemList<UploadView>(views));
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Http;
+using Wati.Platform.Http;
+
+namespace Wati.Platform.Webhooks;
+
+/// <summary><c>/v1/webhooks/secret</c>: the caller's signing secret for webhook deliveries, and its rotation.</summary>
+public static class WebhookRoutes
+{
+    /// <summary>The signing secret (<c>whsec_…</c>).</summary>
+    public sealed record SecretDto(string Secret);
+
+    public static IEnumerable<RouteDef> All =>
+    [
+        new("GetWebhookSecret", "GET", "v1/webhooks/secret", RouteAuth.User,
+            async rc => rc.Ok(new SecretDto(await rc.Service<WebhookSecrets>().GetAsync(rc.Caller.UserId, rc.Cancellation))))
+        {
+            Doc = new("The secret webhook deliveries are signed with (created on first read)") { Data = typeof(SecretDto) },
+        },
+        new("RotateWebhookSecret", "POST", "v1/webhooks/secret/rotate", RouteAuth.User,
+            async rc => rc.Ok(new SecretDto(await rc.Service<WebhookSecrets>().RotateAsync(rc.Caller.UserId, rc.Cancellation))))
+        {
+            Doc = new("Replace the signing secret; deliveries from now on use the new one") { Data = typeof(SecretDto) },
+        },
+    ];
+}
