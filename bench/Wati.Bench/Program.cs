@@ -37,7 +37,7 @@ namespace Wati.Bench
     internal sealed record Plan(bool Quick, string Repo, string Work)
     {
         public int WrkSeconds => Quick ? 5 : 15;
-        public int WrkWarmupSeconds => Quick ? 1 : 3;
+        public int WrkWarmupSeconds => Quick ? 2 : 5;
         public int WrkConnections => 32;
         public int JobSeconds => Quick ? 8 : 25;
         public int MoneySeconds => Quick ? 4 : 15;

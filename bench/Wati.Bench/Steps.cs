@@ -74,6 +74,7 @@ internal static class Steps
         await using (var bare = Host.Start(plan.BareDll, plan.Work, new Dictionary<string, string>()))
         {
             await bare.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+            await Wrk.RunAsync(plan, bare.BaseUrl + "/json", null, plan.WrkWarmupSeconds);
             var r = await MeasureAsync(plan, bare, "/json", null);
             bareRps = r.Wrk.RequestsPerSecond;
             report.Add(section, Row("bare app GET /json", r, 1));
@@ -84,6 +85,9 @@ internal static class Steps
         await using (var server = Host.Start(plan.ServerDll, plan.Work, ServerEnv(dataDir)))
         {
             await server.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+            // Every target warmed (JIT tiering, caches) before any is measured, so none pays for going first.
+            foreach (var (path, auth) in new[] { ("/v1/credits", "Bearer " + bench.ApiKey), ("/v1/credits", "Bearer " + bench.Token), ("/v1/manifest", null) })
+                await Wrk.RunAsync(plan, server.BaseUrl + path, auth, plan.WrkWarmupSeconds);
             var key = await MeasureAsync(plan, server, "/v1/credits", "Bearer " + bench.ApiKey);
             keyRps = key.Wrk.RequestsPerSecond;
             report.Add(section, Row("server GET /v1/credits (API key)", key, keyRps / bareRps));
