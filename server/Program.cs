@@ -2,7 +2,7 @@ using Wati.Platform;
 using Wati.Platform.Http;
 using Wati.Server;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(ServerHost.Options(args));
 builder.WebHost.UseWatiDefaults();
 builder.Services.AddWatiPlatform(builder.Configuration);
 builder.Services.AddWatiServerHost();

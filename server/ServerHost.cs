@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration.Memory;
 using Wati.Platform.Http;
 using Wati.Platform.Jobs;
 
@@ -16,8 +17,37 @@ public static class ServerHost
     private const string DefaultUrl = "http://localhost:7071";
     private static readonly string[] StandardMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+    /// <summary>Whether this process is the server itself rather than a test host running its Program.</summary>
+    private static bool IsServerProcess => System.Reflection.Assembly.GetEntryAssembly() == typeof(ServerHost).Assembly;
+
+    /// <summary>
+    /// Host options whose content root is the app's own folder (where <c>appsettings.json</c> is built to),
+    /// not the working directory, so a service manager or container starting the server from elsewhere
+    /// gets the same settings. <c>--contentRoot</c> or <c>ASPNETCORE_CONTENTROOT</c> still choose another, and
+    /// so does a test host (WebApplicationFactory sets its own, and refuses a builder that pins one).
+    /// </summary>
+    public static WebApplicationOptions Options(string[] args)
+    {
+        var chosen = !IsServerProcess || args.Any(a => a.TrimStart('-', '/').StartsWith("contentRoot", StringComparison.OrdinalIgnoreCase)) ||
+                     !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT")) ||
+                     !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
+        return new WebApplicationOptions { Args = args, ContentRootPath = chosen ? null : AppContext.BaseDirectory };
+    }
+
+    /// <summary>
+    /// Defaults under every configuration source (appsettings, environment, command line override them):
+    /// ASP.NET Core's own per-request lines (request start/finish, endpoint executing/executed) only
+    /// from <c>Warning</c>, so the default level writes no line per request; errors are always logged.
+    /// </summary>
+    private static readonly Dictionary<string, string?> LoggingDefaults = new()
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+    };
+
     public static IWebHostBuilder UseWatiDefaults(this IWebHostBuilder web)
     {
+        web.ConfigureAppConfiguration(c => c.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LoggingDefaults }));
         // Same port as `func start`, so clients and docs work against either host; --urls overrides.
         if (string.IsNullOrEmpty(web.GetSetting(WebHostDefaults.ServerUrlsKey))) web.UseUrls(DefaultUrl);
         web.ConfigureKestrel(k =>
@@ -34,6 +64,12 @@ public static class ServerHost
     /// </summary>
     public static int RunOrExplain(this WebApplication app)
     {
+        // A test host (WebApplicationFactory) binds no port: nothing to probe, whatever else listens there.
+        if (!IsServerProcess)
+        {
+            app.Run();
+            return 0;
+        }
         var urls = app.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } set ? set : DefaultUrl;
         if (urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(InUse) is { } taken)
         {

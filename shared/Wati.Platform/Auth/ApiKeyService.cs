@@ -19,6 +19,14 @@ public sealed record NewApiKey(string Id, string Name, string Key, string Prefix
 /// </summary>
 public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvider time)
 {
+    /// <summary>A key's lookup row as authentication needs it; null values: no such key.</summary>
+    private sealed record Lookup(string? UserId, string? KeyId, bool Revoked);
+
+    private readonly AuthCache<Lookup> _lookups = new(time);
+
+    // Last-use times this process wrote, per key: the store is written at most once a minute per key.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastUseWritten = new(StringComparer.Ordinal);
+
     public const string KeyPrefix = "wati_";
     private const string KeysTable = TableNames.ApiKeys;
     private const string UsersTable = TableNames.Users;
@@ -59,6 +67,7 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
 
         if (await store.GetAsync(KeysTable, hash, LookupRow, ct) is { } lookup)
             await store.ReplaceAsync(KeysTable, lookup.Clone().With("revoked", true), "*", ct);
+        _lookups.Forget(hash); // at once in this process; others within AuthCache.Lifetime
         if (row.GetTime("revoked_at") is null)
         {
             row.With("revoked_at", time.GetUtcNow());
@@ -67,21 +76,29 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
         return ToInfo(row);
     }
 
-    /// <summary>The caller a key names, or null; records the last use (to the minute) as a side effect.</summary>
+    /// <summary>
+    /// The caller a key names, or null. The lookup is remembered for a few seconds (<see cref="AuthCache{TValue}"/>;
+    /// a revocation here forgets it at once). Records the last use, to the minute, at most once a minute per key.
+    /// </summary>
     public async Task<(string UserId, string KeyId)?> ResolveAsync(string key, CancellationToken ct)
     {
         if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal) || key.Length > 200) return null;
-        var lookup = await store.GetAsync(KeysTable, HashOf(key), LookupRow, ct);
-        if (lookup is null || lookup.GetBool("revoked") == true ||
-            lookup.GetString("user_id") is not { } userId || lookup.GetString("key_id") is not { } keyId)
-            return null;
+        var hash = HashOf(key);
+        var lookup = await _lookups.GetOrLoadAsync(hash, async token =>
+        {
+            var row = await store.GetAsync(KeysTable, hash, LookupRow, token);
+            return row is null ? new Lookup(null, null, true) : new Lookup(row.GetString("user_id"), row.GetString("key_id"), row.GetBool("revoked") == true);
+        }, ct);
+        if (lookup is not { Revoked: false, UserId: { } userId, KeyId: { } keyId }) return null;
 
         var now = time.GetUtcNow();
-        if (lookup.GetTime("last_used_at") is not { } last || now - last >= LastUseResolution)
+        if (!_lastUseWritten.TryGetValue(hash, out var last) || now - last >= LastUseResolution)
         {
+            _lastUseWritten[hash] = now;
+            if (_lastUseWritten.Count > AuthCache<Lookup>.MaxEntries) _lastUseWritten.Clear();
             try
             {
-                await store.MergeAsync(KeysTable, new TableEntity(lookup.PartitionKey, LookupRow).With("last_used_at", now), "*", ct);
+                await store.MergeAsync(KeysTable, new TableEntity(hash, LookupRow).With("last_used_at", now), "*", ct);
                 await store.MergeAsync(UsersTable, new TableEntity(userId, ListPrefix + keyId).With("last_used_at", now), "*", ct);
             }
             catch (TableStoreException e) when (e.IsNotFound)

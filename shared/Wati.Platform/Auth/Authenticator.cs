@@ -8,8 +8,11 @@ namespace Wati.Platform.Auth;
 /// One authenticator for every route: <c>Authorization: Bearer</c> with either an access token or an
 /// API key (recognised by its <c>wati_</c> prefix).
 /// </summary>
-public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITableStore store)
+public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITableStore store, TimeProvider time)
 {
+    // A key's owner's role (null: no such user), remembered a few seconds: roles are set at sign-up.
+    private readonly AuthCache<string?> _roles = new(time);
+
     public async Task<Caller> AuthenticateAsync(HttpRequest request, CancellationToken ct)
     {
         var header = request.Headers.Authorization.ToString();
@@ -30,8 +33,11 @@ public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITabl
         {
             if (await keys.ResolveAsync(credential, ct) is not { } owner) return null;
             // A key carries no role; the profile is the truth, and a deleted user's keys stop working.
-            var profile = await store.GetAsync(Users.UsersService.UsersTable, owner.UserId, Users.UsersService.ProfileRow, ct);
-            return profile is null ? null : new Caller(owner.UserId, profile.GetString("role") ?? Roles.User, "key", owner.KeyId);
+            var role = await _roles.GetOrLoadAsync(owner.UserId, async token =>
+                await store.GetAsync(Users.UsersService.UsersTable, owner.UserId, Users.UsersService.ProfileRow, token) is { } profile
+                    ? profile.GetString("role") ?? Roles.User
+                    : null, ct);
+            return role is null ? null : new Caller(owner.UserId, role, "key", owner.KeyId);
         }
         return await tokens.ValidateAsync(credential);
     }

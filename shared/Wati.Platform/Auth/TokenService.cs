@@ -20,10 +20,15 @@ public sealed class TokenService
     private readonly TokenValidationParameters _validation;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
+    // Tokens cannot be revoked, so a validation holds until the token expires; it is remembered a few
+    // seconds (AuthCache.Lifetime, well inside the 30 s clock skew) to spare a busy caller the HMAC and parse.
+    private readonly AuthCache<Caller?> _validated;
+
     public TokenService(IOptions<AuthOptions> options, SigningKey key, TimeProvider time)
     {
         _options = options.Value;
         _time = time;
+        _validated = new AuthCache<Caller?>(time);
         var securityKey = new SymmetricSecurityKey(key.Bytes);
         _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.HmacSha256);
         _validation = new TokenValidationParameters
@@ -62,7 +67,10 @@ public sealed class TokenService
     }
 
     /// <summary>The caller a token names, or null when it is not one of ours or no longer valid.</summary>
-    public async Task<Caller?> ValidateAsync(string token)
+    public async Task<Caller?> ValidateAsync(string token) =>
+        await _validated.GetOrLoadAsync(token, _ => ValidateUncachedAsync(token), CancellationToken.None);
+
+    private async Task<Caller?> ValidateUncachedAsync(string token)
     {
         var result = await _handler.ValidateTokenAsync(token, _validation);
         if (!result.IsValid) return null;

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Wati.Bench;
+
+// bench/run's driver. Usage: Wati.Bench --repo <root> [--quick]. Everything runs on loopback; each
+// step is bounded in time; the last line printed is the summary the issue asks for.
+var quick = args.Contains("--quick");
+var repo = Path.GetFullPath(ArgValue(args, "--repo") ?? ".");
+var work = Path.Combine(Path.GetTempPath(), "wati-bench-" + Environment.ProcessId);
+Directory.CreateDirectory(work);
+var plan = new Plan(quick, repo, work);
+var report = new Report(plan);
+var total = Stopwatch.StartNew();
+try
+{
+    await Steps.RunAllAsync(plan, report);
+}
+finally
+{
+    try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+}
+var file = report.Write(total.Elapsed);
+Console.WriteLine($"results: {Path.GetRelativePath(repo, file)} ({total.Elapsed.TotalSeconds:F0} s)");
+Console.WriteLine(report.SummaryLine());
+return 0;
+
+static string? ArgValue(string[] args, string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+namespace Wati.Bench
+{
+    /// <summary>Durations and sizes of one run; <c>--quick</c> keeps the whole run within 5 minutes.</summary>
+    internal sealed record Plan(bool Quick, string Repo, string Work)
+    {
+        public int WrkSeconds => Quick ? 5 : 15;
+        public int WrkWarmupSeconds => Quick ? 2 : 5;
+        public int WrkConnections => 32;
+        public int JobSeconds => Quick ? 8 : 25;
+        public int MoneySeconds => Quick ? 4 : 15;
+        public int VipsRuns => Quick ? 7 : 21;
+        public int ColdStarts => 5;
+        public int SmallStore => 1_000;
+        public int LargeStore => 100_000;
+        public string ServerDll => Path.Combine(Repo, "server/bin/Release/net10.0/Wati.Server.dll");
+        public string BareDll => Path.Combine(Repo, "bench/BareApp/bin/Release/net10.0/BareApp.dll");
+        public static string F(double v, string format = "F1") => v.ToString(format, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Collects every measurement and writes the markdown table and the summary line.</summary>
+    internal sealed class Report(Plan plan)
+    {
+        private readonly List<(string Section, string Row)> _rows = [];
+        public double ApiRatio = double.NaN, DispatchP50 = double.NaN, OverheadPct = double.NaN, VipsRatio = double.NaN;
+        public double ColdStartMs = double.NaN, ColdRatio = double.NaN;
+        public bool CreditExact;
+        public readonly List<string> Notes = [];
+
+        public void Add(string section, string row)
+        {
+            _rows.Add((section, row));
+            Console.WriteLine($"  [{section}] {row}");
+        }
+
+        public string SummaryLine() =>
+            $"bench: api_ratio={Plan.F(ApiRatio, "F2")} dispatch_p50_ms={Plan.F(DispatchP50)} overhead_pct={Plan.F(OverheadPct)} " +
+            $"vips_ratio={Plan.F(VipsRatio, "F2")} cold_start_ms={Plan.F(ColdStartMs, "F0")} cold_ratio={Plan.F(ColdRatio, "F2")} " +
+            $"credit_exact={(CreditExact ? "true" : "false")}";
+
+        public string Write(TimeSpan took)
+        {
+            var now = DateTime.UtcNow;
+            var dir = Path.Combine(plan.Repo, "bench/results");
+            Directory.CreateDirectory(dir);
+            var path = Path.Combine(dir, $"{now:yyyyMMdd-HHmmss}{(plan.Quick ? "-quick" : "")}.md");
+            var sb = new StringBuilder();
+            sb.AppendLine($"# bench/run{(plan.Quick ? " --quick" : "")}, {now:yyyy-MM-dd HH:mm} UTC");
+            sb.AppendLine();
+            sb.AppendLine($"cores: {Environment.ProcessorCount}; load before: {Steps.LoadAverage()}; took {took.TotalSeconds:F0} s; " +
+                          $".NET {Environment.Version}; wrk {plan.WrkSeconds} s x {plan.WrkConnections} connections");
+            sb.AppendLine();
+            foreach (var group in _rows.GroupBy(r => r.Section))
+            {
+                sb.AppendLine($"## {group.Key}");
+                sb.AppendLine();
+                var first = true;
+                foreach (var (_, row) in group)
+                {
+                    sb.AppendLine("| " + row + " |");
+                    if (first) sb.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", row.Split(" | ").Length)));
+                    first = false;
+                }
+                sb.AppendLine();
+            }
+            if (Notes.Count > 0)
+            {
+                sb.AppendLine("## Notes");
+                sb.AppendLine();
+                foreach (var n in Notes) sb.AppendLine("- " + n);
+                sb.AppendLine();
+            }
+            sb.AppendLine($"targets: api_ratio >= 0.6, dispatch_p50_ms <= 10, overhead_pct <= 15, vips_ratio <= 1.1, cold_ratio <= 1.5, credit_exact = true");
+            sb.AppendLine();
+            sb.AppendLine(SummaryLine());
+            File.WriteAllText(path, sb.ToString());
+            return path;
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using static Wati.Bench.Plan;
+
+namespace Wati.Bench;
+
+/// <summary>The measurements of one run, in order; each writes its rows and headline figures into the report.</summary>
+internal static class Steps
+{
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    public static async Task RunAllAsync(Plan plan, Report report)
+    {
+        var small = Path.Combine(plan.Work, "store-1k");
+        SeededUser bench;
+        SeededUser[] jobUsers;
+        Console.WriteLine($"bench: seeding {plan.SmallStore} users and jobs");
+        await using (var platform = new Platform(small))
+        {
+            await platform.SeedAsync(plan.SmallStore, "s");
+            bench = await platform.UserAsync("bench@bench.example", 0);
+            jobUsers = new SeededUser[4];
+            for (var i = 0; i < jobUsers.Length; i++) jobUsers[i] = await platform.UserAsync($"jobs{i}@bench.example", 1_000_000);
+        }
+
+        await ColdStartAsync(plan, report, small);
+        var keyRps = await HttpAsync(plan, report, small, bench);
+        await VipsAndJobsAsync(plan, report, small, jobUsers);
+        await MoneyAsync(plan, report);
+        await ScaleAsync(plan, report, keyRps);
+    }
+
+    private static Dictionary<string, string> ServerEnv(string dataDir, int concurrency = 2) => new()
+    {
+        ["Wati__DataDir"] = dataDir,
+        ["Wati__Queue__Concurrency"] = concurrency.ToString(),
+        ["Wati__Models__MaxConcurrentRuns"] = concurrency.ToString(),
+        ["Wati__Jobs__MaxActivePerUser"] = "4",
+    };
+
+    private static async Task ColdStartAsync(Plan plan, Report report, string dataDir)
+    {
+        Console.WriteLine("bench: cold start");
+        var bare = new List<double>();
+        var server = new List<double>();
+        for (var i = 0; i < plan.ColdStarts; i++)
+        {
+            bare.Add(await OneColdStart(plan.BareDll, plan.Work, []));
+            server.Add(await OneColdStart(plan.ServerDll, plan.Work, ServerEnv(dataDir)));
+        }
+        report.ColdStartMs = Stats.Median(server);
+        report.ColdRatio = report.ColdStartMs / Stats.Median(bare);
+        report.Add("Cold start (process start to first 200 from /healthz, median of 5)", "host | median ms | min ms | max ms");
+        report.Add("Cold start (process start to first 200 from /healthz, median of 5)", $"bare app | {F(Stats.Median(bare), "F0")} | {F(bare.Min(), "F0")} | {F(bare.Max(), "F0")}");
+        report.Add("Cold start (process start to first 200 from /healthz, median of 5)", $"server | {F(Stats.Median(server), "F0")} | {F(server.Min(), "F0")} | {F(server.Max(), "F0")}");
+    }
+
+    private static async Task<double> OneColdStart(string dll, string cwd, Dictionary<string, string> env)
+    {
+        var sw = Stopwatch.StartNew();
+        await using var host = Host.Start(dll, cwd, env);
+        return await host.WaitHealthyAsync(sw, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>wrk against the bare app, then the server's credits (key, token) and manifest. Returns the key path's req/s.</summary>
+    private static async Task<double> HttpAsync(Plan plan, Report report, string dataDir, SeededUser bench)
+    {
+        const string section = "HTTP overhead (wrk)";
+        report.Add(section, "target | req/s | p50 ms | p99 ms | non-2xx | RSS MiB | log bytes/req | ratio to bare");
+        Console.WriteLine("bench: wrk against the bare app");
+        double bareRps;
+        await using (var bare = Host.Start(plan.BareDll, plan.Work, new Dictionary<string, string>()))
+        {
+            await bare.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+            await Wrk.RunAsync(plan, bare.BaseUrl + "/json", null, plan.WrkWarmupSeconds);
+            var r = await MeasureAsync(plan, bare, "/json", null);
+            bareRps = r.Wrk.RequestsPerSecond;
+            report.Add(section, Row("bare app GET /json", r, 1));
+        }
+
+        Console.WriteLine("bench: wrk against the server");
+        double keyRps, tokenRps;
+        await using (var server = Host.Start(plan.ServerDll, plan.Work, ServerEnv(dataDir)))
+        {
+            await server.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+            // Every target warmed (JIT tiering, caches) before any is measured, so none pays for going first.
+            foreach (var (path, auth) in new[] { ("/v1/credits", "Bearer " + bench.ApiKey), ("/v1/credits", "Bearer " + bench.Token), ("/v1/manifest", null) })
+                await Wrk.RunAsync(plan, server.BaseUrl + path, auth, plan.WrkWarmupSeconds);
+            var key = await MeasureAsync(plan, server, "/v1/credits", "Bearer " + bench.ApiKey);
+            keyRps = key.Wrk.RequestsPerSecond;
+            report.Add(section, Row("server GET /v1/credits (API key)", key, keyRps / bareRps));
+            var token = await MeasureAsync(plan, server, "/v1/credits", "Bearer " + bench.Token);
+            tokenRps = token.Wrk.RequestsPerSecond;
+            report.Add(section, Row("server GET /v1/credits (access token)", token, tokenRps / bareRps));
+            var manifest = await MeasureAsync(plan, server, "/v1/manifest", null);
+            report.Add(section, Row("server GET /v1/manifest (public)", manifest, manifest.Wrk.RequestsPerSecond / bareRps));
+        }
+        report.ApiRatio = Math.Min(keyRps, tokenRps) / bareRps;
+        return keyRps;
+    }
+
+    private sealed record Measured(WrkResult Wrk, double RssMiB, double LogBytesPerRequest);
+
+    private static async Task<Measured> MeasureAsync(Plan plan, Host host, string path, string? auth)
+    {
+        await Wrk.RunAsync(plan, host.BaseUrl + path, auth, plan.WrkWarmupSeconds);
+        var logBefore = host.LogBytes();
+        var r = await Wrk.RunAsync(plan, host.BaseUrl + path, auth, plan.WrkSeconds);
+        var logBytes = host.LogBytes() - logBefore;
+        return new Measured(r, host.RssMiB(), r.Requests > 0 ? (double)logBytes / r.Requests : double.NaN);
+    }
+
+    private static string Row(string name, Measured m, double ratio) =>
+        $"{name} | {F(m.Wrk.RequestsPerSecond, "F0")} | {F(m.Wrk.P50Ms, "F2")} | {F(m.Wrk.P99Ms, "F2")} | {m.Wrk.Non2xx} | " +
+        $"{F(m.RssMiB, "F0")} | {F(m.LogBytesPerRequest, "F1")} | {F(ratio, "F2")}";
+
+    private static async Task VipsAndJobsAsync(Plan plan, Report report, string dataDir, SeededUser[] users)
+    {
+        Console.WriteLine("bench: gfpgan in-process vs the vips CLI");
+        var imagePath = Path.Combine(plan.Work, "photo-1mp.jpg");
+        var image = Vips.MakeImage(imagePath);
+        var ours1 = await Vips.OursAsync(image, plan.VipsRuns, 1);
+        var cli = await Vips.CliAsync(imagePath, plan.Work, plan.VipsRuns);
+        var cliVersion = (await Vips.Exec("vips", "--version")).Trim();
+        report.VipsRatio = ours1 / cli;
+        const string vipsSection = "Image work: gfpgan (1200x834 JPEG, scale 2, sharpen) vs the vips CLI";
+        report.Add(vipsSection, "what | median ms");
+        report.Add(vipsSection, $"ours, local provider (NetVips, libvips {NetVips.NetVips.Version(0)}.{NetVips.NetVips.Version(1)}.{NetVips.NetVips.Version(2)}) | {F(ours1)}");
+        report.Add(vipsSection, $"vips CLI ({cliVersion}): resize + sharpen, two processes | {F(cli)}");
+        report.Add(vipsSection, $"vips_ratio (ours / CLI) | {F(report.VipsRatio, "F2")}");
+
+        const string jobsSection = "Jobs: async gfpgan, closed-loop clients (one user each), from the job records";
+        report.Add(jobsSection, "queue concurrency (= clients = model runs) | jobs | jobs/s | dispatch p50 ms | dispatch p99 ms | end-to-end p50 ms | model-only p50 ms | overhead %");
+        foreach (var c in new[] { 1, 2, 4 })
+        {
+            Console.WriteLine($"bench: jobs at concurrency {c}");
+            var model = c == 1 ? ours1 : await Vips.OursAsync(image, Math.Max(3, plan.VipsRuns / c), c);
+            await using var server = Host.Start(plan.ServerDll, plan.Work, ServerEnv(dataDir, c));
+            await server.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+            var jobs = await JobsAsync(server, users.Take(c).ToArray(), image, TimeSpan.FromSeconds(plan.JobSeconds));
+            var dispatch = jobs.Select(j => j.DispatchMs).ToList();
+            var e2e = Stats.Median(jobs.Select(j => j.EndToEndMs).ToList());
+            var overhead = 100 * (e2e - model) / e2e;
+            report.Add(jobsSection, $"{c} | {jobs.Count} | {F(jobs.Count / (double)plan.JobSeconds, "F2")} | {F(Stats.Median(dispatch))} | " +
+                                    $"{F(Stats.Percentile(dispatch, 99))} | {F(e2e)} | {F(model)} | {F(overhead)}");
+            if (c == 2)
+            {
+                report.DispatchP50 = Stats.Median(dispatch);
+                report.OverheadPct = overhead;
+            }
+        }
+        report.Notes.Add("dispatch = started_at - created_at and end-to-end = finished_at - created_at, from each job's record (GET /v1/jobs/{id}); " +
+                         "model-only = the same gfpgan call on the same image in this process, as many at once as the row's concurrency; " +
+                         "overhead % = (end-to-end - model-only) / end-to-end; the summary line takes the default concurrency 2.");
+    }
+
+    private sealed record JobTiming(double DispatchMs, double EndToEndMs);
+
+    private static async Task<List<JobTiming>> JobsAsync(Host server, SeededUser[] users, byte[] image, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        var all = new List<JobTiming>();
+        await Task.WhenAll(users.Select(async user =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(120) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", user.ApiKey);
+            while (clock.Elapsed < duration)
+            {
+                using var form = new MultipartFormDataContent();
+                var file = new ByteArrayContent(image);
+                file.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+                form.Add(file, "image", "photo.jpg");
+                form.Add(new StringContent("2"), "scale");
+                using var submit = new HttpRequestMessage(HttpMethod.Post, "/v1/gfpgan") { Content = form };
+                submit.Headers.Add("Prefer", "respond-async");
+                using var accepted = await http.SendAsync(submit);
+                var body = await accepted.Content.ReadAsStringAsync();
+                if ((int)accepted.StatusCode != 202) throw new InvalidOperationException($"submit answered {(int)accepted.StatusCode}: {body}");
+                var jobId = JsonDocument.Parse(body).RootElement.GetProperty("data").GetProperty("job_id").GetString();
+                while (true)
+                {
+                    await Task.Delay(5);
+                    var view = JsonDocument.Parse(await http.GetStringAsync($"/v1/jobs/{jobId}")).RootElement.GetProperty("data");
+                    var state = view.GetProperty("state").GetString();
+                    if (state is "queued" or "running") continue;
+                    if (state != "succeeded") throw new InvalidOperationException($"job {jobId} ended {state}: {view}");
+                    var created = view.GetProperty("created_at").GetDateTimeOffset();
+                    var started = view.GetProperty("started_at").GetDateTimeOffset();
+                    var finished = view.GetProperty("finished_at").GetDateTimeOffset();
+                    lock (all) all.Add(new JobTiming((started - created).TotalMilliseconds, (finished - created).TotalMilliseconds));
+                    break;
+                }
+            }
+        }));
+        return all;
+    }
+
+    private static async Task MoneyAsync(Plan plan, Report report)
+    {
+        Console.WriteLine("bench: money under contention");
+        var r = await Money.RunAsync(Path.Combine(plan.Work, "store-money"), 64, TimeSpan.FromSeconds(plan.MoneySeconds));
+        report.CreditExact = r.Exact;
+        const string section = "Money under contention: 64 concurrent charges, then settle or refund, one account (in process, SQLite)";
+        report.Add(section, "operations | charges+releases/s | balance | ledger sum | reserved | expected balance | credit_exact");
+        report.Add(section, $"{r.Operations} | {F(r.Operations / r.Seconds, "F0")} | {r.Balance} | {r.LedgerSum} | {r.Reserved} | {r.Expected} | {(r.Exact ? "true" : "false")}");
+    }
+
+    private static async Task ScaleAsync(Plan plan, Report report, double keyRpsSmall)
+    {
+        var large = Path.Combine(plan.Work, "store-100k");
+        Console.WriteLine($"bench: seeding {plan.LargeStore} users and jobs");
+        var seed = Stopwatch.StartNew();
+        SeededUser bench;
+        await using (var platform = new Platform(large))
+        {
+            await platform.SeedAsync(plan.LargeStore, "l");
+            bench = await platform.UserAsync("bench@bench.example", 0);
+        }
+        Console.WriteLine($"bench: seeded in {seed.Elapsed.TotalSeconds:F0} s");
+        await using var server = Host.Start(plan.ServerDll, plan.Work, ServerEnv(large));
+        await server.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+        var key = await MeasureAsync(plan, server, "/v1/credits", "Bearer " + bench.ApiKey);
+        const string section = "Scale with the data: GET /v1/credits (API key)";
+        report.Add(section, "users and jobs in the store | req/s | p50 ms | p99 ms | ratio to 1k");
+        report.Add(section, $"{plan.SmallStore} | {F(keyRpsSmall, "F0")} | | | 1.00");
+        report.Add(section, $"{plan.LargeStore} | {F(key.Wrk.RequestsPerSecond, "F0")} | {F(key.Wrk.P50Ms, "F2")} | {F(key.Wrk.P99Ms, "F2")} | {F(key.Wrk.RequestsPerSecond / keyRpsSmall, "F2")}");
+    }
+}
