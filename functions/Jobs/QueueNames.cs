@@ -17,4 +17,10 @@ public static class QueueNames
     public const string IcLight = "jobs-" + ModelNames.IcLight;
 
     public const string Poison = StorageJobQueue.PoisonSuffix;
+
+    /// <summary>The batch feeder's queue (<see cref="Wati.Platform.Batches.BatchesService.Queue"/>).</summary>
+    public const string Batches = Wati.Platform.Batches.BatchesService.Queue;
+
+    /// <summary>The webhook sender's queue (<see cref="Wati.Platform.Webhooks.WebhookSender.Queue"/>).</summary>
+    public const string Webhooks = Wati.Platform.Webhooks.WebhookSender.Queue;
 }

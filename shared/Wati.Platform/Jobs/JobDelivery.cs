@@ -22,16 +22,29 @@ public sealed class JobDelivery(JobProcessor processor, IJobQueueProducer produc
     /// <param name="dequeueCount">Deliveries so far, from 1 (the trigger's <c>DequeueCount</c>); only logged.</param>
     /// <exception cref="InvalidJobMessageException">The body is not a job message: thrown so the host retries and then poisons it, as the polling adapter does at once.</exception>
     /// <exception cref="OperationCanceledException">The host is stopping: the job went back to queued and the message is delivered again.</exception>
-    public async Task DeliverAsync(string queue, string body, long dequeueCount, CancellationToken ct)
-    {
-        var message = StorageJobQueue.TryParse(body) ?? throw new InvalidJobMessageException(queue);
-        if (dequeueCount > 1)
-            logger.LogInformation("Job {JobId} delivered again ({DequeueCount}) on {Queue}", message.JobId, dequeueCount, queue);
+    public Task DeliverAsync(string queue, string body, long dequeueCount, CancellationToken ct) =>
+        DeliverAsync(queue, body, dequeueCount, (message, token) => processor.ProcessAsync(message, null, token), ct);
 
-        var outcome = await processor.ProcessAsync(message, null, ct);
+    /// <summary>
+    /// The same for any consumer of this message shape (the batch feeder, the webhook sender): parse,
+    /// process once, and on a retry send the message again with the delay (attempt + 1) and return.
+    /// </summary>
+    /// <exception cref="InvalidJobMessageException">The body is not the design's message.</exception>
+    public async Task DeliverAsync(string queue, string body, long dequeueCount,
+        Func<JobMessage, CancellationToken, Task<ProcessOutcome>> process, CancellationToken ct)
+    {
+        var message = Parse(queue, body);
+        if (dequeueCount > 1)
+            logger.LogInformation("Message for {Id} delivered again ({DequeueCount}) on {Queue}", message.JobId, dequeueCount, queue);
+
+        var outcome = await process(message, ct);
         if (outcome.RetryAfter is { } delay)
             await producer.EnqueueAsync(queue, message with { Attempt = message.Attempt + 1 }, delay, ct);
     }
+
+    /// <summary>The message in <paramref name="body"/>.</summary>
+    /// <exception cref="InvalidJobMessageException">The body is not the design's message.</exception>
+    public static JobMessage Parse(string queue, string body) => StorageJobQueue.TryParse(body) ?? throw new InvalidJobMessageException(queue);
 
     /// <summary>
     /// Handles one message of <c>{queue}-poison</c>: its job is failed and refunded exactly once (the job

@@ -19,7 +19,12 @@ namespace Wati.Tests.Functions;
 public sealed class FunctionsMetadataTests
 {
     private const string CatchAll = "NoRoute";
-    private static readonly string[] Timers = ["SweepLostJobs", "PublishMetrics"];
+    private static readonly string[] Timers = ["SweepLostJobs", "PublishMetrics", "SweepBatches", "SweepUploads"];
+
+    /// <summary>The batch feeder's queue and its poison queue, and the webhook sender's queue (issue 12).</summary>
+    private static readonly string[] OtherQueues =
+        [Wati.Platform.Batches.BatchesService.Queue, Wati.Platform.Batches.BatchesService.Queue + StorageJobQueue.PoisonSuffix,
+         Wati.Platform.Webhooks.WebhookSender.Queue];
 
     private static readonly IReadOnlyList<RouteDef> Served = RouteTable.All.Where(r => !r.Template.StartsWith("files/", StringComparison.Ordinal)).ToList();
 
@@ -59,7 +64,8 @@ public sealed class FunctionsMetadataTests
     public void Each_model_queue_and_its_poison_queue_has_exactly_one_queue_function_on_the_adapters_queue()
     {
         var queues = Triggers().Where(t => t.Type == "queueTrigger").ToList();
-        var expected = ModelNames.All.Select(JobSpecs.QueueOf).SelectMany(q => new[] { q, q + StorageJobQueue.PoisonSuffix }).Order().ToArray();
+        var expected = ModelNames.All.Select(JobSpecs.QueueOf).SelectMany(q => new[] { q, q + StorageJobQueue.PoisonSuffix })
+            .Concat(OtherQueues).Order().ToArray();
 
         Assert.Equal(expected, queues.Select(t => t.Binding.GetProperty("queueName").GetString()!).Order().ToArray());
         Assert.All(queues, t => Assert.Equal("AzureWebJobsStorage", t.Binding.GetProperty("connection").GetString()));
@@ -76,7 +82,7 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("*/30 * * * * *", timers.Single(t => t.Function == "SweepLostJobs").Binding.GetProperty("schedule").GetString());
         var catchAll = Assert.Single(triggers, t => t.Function == CatchAll);
         Assert.Equal("{*path}", catchAll.Binding.GetProperty("route").GetString());
-        Assert.Equal(Served.Count + 1 + 2 * ModelNames.All.Count + Timers.Length, triggers.Count);
+        Assert.Equal(Served.Count + 1 + 2 * ModelNames.All.Count + OtherQueues.Length + Timers.Length, triggers.Count);
         Assert.Equal(triggers.Count, triggers.Select(t => t.Function).Distinct().Count());
     }
 
