@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Wati.Platform.Batches;
+using Wati.Platform.Webhooks;
 using Wati.Platform.Common;
 using Wati.Platform.Credits;
 using Wati.Platform.Data;
@@ -51,7 +52,7 @@ public sealed class BatchMoneyTests
                 s.Remove(producer);
                 s.AddSingleton<IJobQueueProducer>(sp => new ScriptedProducer((IJobQueueProducer)producer.ImplementationFactory!(sp)));
                 foreach (var d in s.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name is
-                             nameof(JobQueueWorker) or nameof(JobSweeperService) or nameof(BatchQueueWorker)).ToList())
+                             nameof(JobQueueWorker) or nameof(JobSweeperService) or nameof(BatchQueueWorker) or nameof(WebhookQueueWorker)).ToList())
                     s.Remove(d);
             });
         }
