@@ -122,15 +122,20 @@ public static class ServerHost
         return app;
     }
 
-    /// <summary>Maps every route of the shared table, then 405 for known paths with other methods and 404 for the rest.</summary>
+    /// <summary>
+    /// Maps every route of the shared table, then 405 for known paths with other methods and 404 for the
+    /// rest. The pipeline is resolved per request, not while mapping: resolving it here would build the
+    /// adapters before the host's start-up validation runs, so a misconfigured start would report only the
+    /// first bad key, from the wrong place.
+    /// </summary>
     public static WebApplication MapWatiRoutes(this WebApplication app)
     {
-        var pipeline = app.Services.GetRequiredService<HttpPipeline>();
+        static HttpPipeline Pipeline(HttpContext ctx) => ctx.RequestServices.GetRequiredService<HttpPipeline>();
         foreach (var route in RouteTable.All)
         {
             app.MapMethods("/" + route.Template, [route.Method], async ctx =>
                 {
-                    var result = await pipeline.RunAsync(route, ctx.Request, RouteArgs.From(ctx.Request.RouteValues), ctx.RequestAborted);
+                    var result = await Pipeline(ctx).RunAsync(route, ctx.Request, RouteArgs.From(ctx.Request.RouteValues), ctx.RequestAborted);
                     await result.ExecuteAsync(ctx);
                 })
                 .WithName(route.Name);
@@ -140,11 +145,11 @@ public static class ServerHost
         {
             var others = StandardMethods.Except(group.Select(r => r.Method)).ToArray();
             if (others.Length > 0)
-                app.MapMethods("/" + group.Key, others, ctx => pipeline.NoRoute(ctx, pathExists: true).ExecuteAsync(ctx));
+                app.MapMethods("/" + group.Key, others, ctx => Pipeline(ctx).NoRoute(ctx, pathExists: true).ExecuteAsync(ctx));
         }
 
         // The default fallback pattern skips paths that look like files ("/x.db"); every path gets the envelope.
-        app.MapFallback("{**path}", ctx => pipeline.NoRoute(ctx, pathExists: false).ExecuteAsync(ctx));
+        app.MapFallback("{**path}", ctx => Pipeline(ctx).NoRoute(ctx, pathExists: false).ExecuteAsync(ctx));
         return app;
     }
 }
