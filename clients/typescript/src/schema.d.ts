@@ -984,6 +984,7 @@ export interface components {
              */
             credits_charged: string;
             status_url: string;
+            model_ms?: null | number;
             cancel_requested?: boolean;
             key?: null | string;
             url?: null | string;

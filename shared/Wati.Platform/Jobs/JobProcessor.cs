@@ -149,9 +149,9 @@ public sealed class JobProcessor(
         try
         {
             using var work = CancellationTokenSource.CreateLinkedTokenSource(ct, keeper.Lost);
-            var result = await RunModelAsync(job, work.Token);
+            var (result, modelMs) = await RunModelAsync(job, work.Token);
             await keeper.DisposeAsync();
-            await FinishAsync(job, result, ct);
+            await FinishAsync(job, result, modelMs, ct);
             return ProcessOutcome.Done;
         }
         catch (OperationCanceledException) when (keeper.IsLost && !ct.IsCancellationRequested)
@@ -193,7 +193,7 @@ public sealed class JobProcessor(
         }
     }
 
-    private async Task<ModelResult> RunModelAsync(JobRecord job, CancellationToken ct)
+    private async Task<(ModelResult Result, int ModelMs)> RunModelAsync(JobRecord job, CancellationToken ct)
     {
         var images = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var (field, key) in job.Inputs)
@@ -204,10 +204,12 @@ public sealed class JobProcessor(
             await stored.Content.CopyToAsync(buffer, ct);
             images[field] = buffer.ToArray();
         }
-        return await models.RunAsync(new ModelRequest(job.Model, images, JobSpecs.FromJson(job.Model, job.Params)), ct);
+        var started = time.GetTimestamp();
+        var result = await models.RunAsync(new ModelRequest(job.Model, images, JobSpecs.FromJson(job.Model, job.Params)), ct);
+        return (result, (int)Math.Min(int.MaxValue, time.GetElapsedTime(started).TotalMilliseconds));
     }
 
-    private async Task FinishAsync(JobRecord job, ModelResult result, CancellationToken ct)
+    private async Task FinishAsync(JobRecord job, ModelResult result, int modelMs, CancellationToken ct)
     {
         // Lost the job while the model ran (taken over or canceled): store nothing.
         if (await NextIfStillOursAsync(job, j => j, ct) is null || await CancelIfAskedAsync(job, ct)) return;
@@ -224,7 +226,7 @@ public sealed class JobProcessor(
         var settled = await credits.SettleJobAsync(job.UserId, job.Id, token => NextIfStillOursAsync(job, current => current with
         {
             State = JobStates.Succeeded, Outputs = stored, FinishedAt = time.GetUtcNow(), LeaseUntil = null,
-            ModelId = result.ModelId, PredictionId = result.PredictionId, Strategy = result.Strategy,
+            ModelId = result.ModelId, PredictionId = result.PredictionId, Strategy = result.Strategy, ModelMs = modelMs,
         }, token), ct);
         if (settled)
         {

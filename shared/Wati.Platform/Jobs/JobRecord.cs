@@ -59,6 +59,9 @@ public sealed record JobRecord
 
     /// <summary>How inputs reached the provider (<see cref="Models.ModelResult.Strategy"/>).</summary>
     public string? Strategy { get; init; }
+
+    /// <summary>Milliseconds the successful run spent inside the model provider (retries included); null until then.</summary>
+    public int? ModelMs { get; init; }
     public bool OutputsDeleted { get; init; }
 
     /// <summary>The owner asked to cancel the job while it ran; its worker stops, refunds and marks it canceled.</summary>
@@ -84,7 +87,8 @@ public sealed record JobRecord
             .With("created_at", CreatedAt).With("started_at", StartedAt).With("finished_at", FinishedAt)
             .With("lease_until", LeaseUntil).With("claim", Claim).With("attempts", (long)Attempts).With("throttles", (long)Throttles)
             .With("outputs_deleted", OutputsDeleted).With("cancel_requested", CancelRequested)
-            .With("model_id", ModelId).With("prediction_id", PredictionId).With("strategy", Strategy);
+            .With("model_id", ModelId).With("prediction_id", PredictionId).With("strategy", Strategy)
+            .With("model_ms", ModelMs is { } ms ? (long)ms : null);
         return e;
     }
 
@@ -114,6 +118,7 @@ public sealed record JobRecord
         ModelId = e.GetString("model_id"),
         PredictionId = e.GetString("prediction_id"),
         Strategy = e.GetString("strategy"),
+        ModelMs = e.GetInt64("model_ms") is { } ms ? (int)ms : null,
         ETag = e.ETag,
     };
 

@@ -54,6 +54,9 @@ public sealed record JobView
     public required long CreditsCharged { get; init; }
     public required string StatusUrl { get; init; }
 
+    /// <summary>Milliseconds the model itself took (the rest of finished_at - created_at is the platform's); null until it succeeded.</summary>
+    public int? ModelMs { get; init; }
+
     /// <summary>A cancel was asked for while the job ran; it ends <c>canceled</c> (refunded) within seconds unless it finished first.</summary>
     public bool CancelRequested { get; init; }
 
@@ -96,6 +99,7 @@ public sealed record JobView
             CreditsCharged = job.NetCharge,
             StatusUrl = baseUrl + StatusPath(job.Id),
             CancelRequested = job.CancelRequested,
+            ModelMs = job.ModelMs,
             Key = single?.Key,
             Url = single?.Url,
             PresignedUrl = single?.PresignedUrl,

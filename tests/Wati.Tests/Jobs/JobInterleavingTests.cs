@@ -220,6 +220,8 @@ public sealed class JobInterleavingTests
         var job = await app.Jobs.GetAsync(userId, jobId, CancellationToken.None);
         Assert.Equal((JobStates.Succeeded, 1, 1), (job.State, job.Attempts, app.Model.Calls));
         Assert.Equal(started.StartedAt, job.StartedAt);
+        // The model's own time, on the same clock: the three leases it ran for, and no more than the job took.
+        Assert.InRange(job.ModelMs!.Value, (int)(lease * 3).TotalMilliseconds, (int)(job.FinishedAt!.Value - job.CreatedAt).TotalMilliseconds);
         await AssertMoneyAsync(app, userId, Bonus - 1, 0);
     }
 

@@ -97,6 +97,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         Assert.Null(job.LeaseUntil);
         Assert.NotNull(job.FinishedAt);
         Assert.Equal(1, job.Attempts);
+        Assert.NotNull(job.ModelMs);
         var output = Assert.Single(job.Outputs);
         Assert.Equal((6, 4, "image/png"), (output.Width, output.Height, output.ContentType));
         Assert.Equal(FakeModelProvider.OutputBytes(), await ReadObjectAsync(output.Key));
