@@ -1,3 +1,8 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Wati.Platform;
+using Wati.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Wati.Platform.Jobs.Queue;
 using Wati.Platform.Storage.S3;
@@ -111,18 +116,19 @@ public sealed class AdapterSelectionTests
     {
         var settings = await AzureProfileAsync();
         settings.Remove(missing);
-        using var app = new WatiAppFactory(settings);
+        using var data = new TempDir();
 
-        var e = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        var e = await FailedStartAsync(settings, data.Path);
 
-        Assert.Contains(message, AllMessages(e));
-        Assert.False(File.Exists(Path.Combine(app.DataDir, "jwt-signing.key")));
+        Assert.True(AllMessages(e).Contains(message, StringComparison.Ordinal), $"wanted '{message}' in:\n{e}");
+        Assert.False(File.Exists(Path.Combine(data.Path, "jwt-signing.key")));
     }
 
     [Fact]
-    public void Azure_profile_with_filesystem_storage_needs_its_signing_key()
+    public async Task Azure_profile_with_filesystem_storage_needs_its_signing_key()
     {
-        using var app = new WatiAppFactory(new Dictionary<string, string?>
+        using var data = new TempDir();
+        var e = await FailedStartAsync(new Dictionary<string, string?>
         {
             ["Wati:Profile"] = "azure",
             ["Wati:Storage:Provider"] = "filesystem",
@@ -131,9 +137,7 @@ public sealed class AdapterSelectionTests
             ["Wati:Models:Provider"] = "local",
             ["Wati:Auth:SigningKey"] = new string('k', 40),
             ["Wati:PublicBaseUrl"] = "https://api.example.test",
-        });
-
-        var e = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        }, data.Path);
 
         Assert.Contains("Wati:Storage:SigningKey is required in the azure profile", AllMessages(e));
         Assert.DoesNotContain("Wati:Auth:SigningKey", AllMessages(e));
@@ -145,23 +149,47 @@ public sealed class AdapterSelectionTests
     [InlineData("Wati:Storage:Provider", "gcs")]
     [InlineData("Wati:Queue:Provider", "servicebus")]
     [InlineData("Wati:Models:Provider", "remote")]
-    public void Unknown_adapter_does_not_start_and_names_the_key(string key, string value)
+    public async Task Unknown_adapter_does_not_start_and_names_the_key(string key, string value)
     {
-        using var app = new WatiAppFactory(new Dictionary<string, string?> { [key] = value });
-
-        var e = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        using var data = new TempDir();
+        var e = await FailedStartAsync(new Dictionary<string, string?> { [key] = value }, data.Path);
 
         Assert.Contains($"{key} '{value}'", AllMessages(e));
     }
 
     [Fact]
-    public void Short_signing_key_does_not_start()
+    public async Task Short_signing_key_does_not_start()
     {
-        using var app = new WatiAppFactory(new Dictionary<string, string?> { ["Wati:Auth:SigningKey"] = "too short" });
-
-        var e = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        using var data = new TempDir();
+        var e = await FailedStartAsync(new Dictionary<string, string?> { ["Wati:Auth:SigningKey"] = "too short" }, data.Path);
 
         Assert.Contains("Wati:Auth:SigningKey must be at least 32 bytes", AllMessages(e));
+    }
+
+    /// <summary>
+    /// Composes and starts the server's host as <c>Program</c> does, with <paramref name="settings"/>, and
+    /// answers why it did not start. A plain host, not WebApplicationFactory: when a start fails, the
+    /// factory's own teardown can surface an ObjectDisposedException instead of the start's exception.
+    /// </summary>
+    private static async Task<Exception> FailedStartAsync(Dictionary<string, string?> settings, string dataDir)
+    {
+        try
+        {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["Wati:DataDir"] = dataDir });
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Services.AddWatiPlatform(builder.Configuration);
+            builder.Services.AddWatiServerHost();
+            await using var app = builder.Build();
+            app.MapWatiRoutes();
+            await app.StartAsync();
+            await app.StopAsync();
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+        throw new Xunit.Sdk.XunitException("the host started");
     }
 
     private static string AllMessages(Exception e)
