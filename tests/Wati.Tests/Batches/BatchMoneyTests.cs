@@ -43,17 +43,10 @@ public sealed class BatchMoneyTests
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(s =>
             {
-                s.RemoveAll<IModelProvider>();
-                s.AddSingleton<IModelProvider>(Model);
-                var original = s.Single(d => d.ServiceType == typeof(ITableStore));
-                s.Remove(original);
-                s.AddSingleton<ITableStore>(sp => new ScriptedTableStore((ITableStore)original.ImplementationFactory!(sp)));
-                var producer = s.Single(d => d.ServiceType == typeof(IJobQueueProducer));
-                s.Remove(producer);
-                s.AddSingleton<IJobQueueProducer>(sp => new ScriptedProducer((IJobQueueProducer)producer.ImplementationFactory!(sp)));
-                foreach (var d in s.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name is
-                             nameof(JobQueueWorker) or nameof(JobSweeperService) or nameof(BatchQueueWorker) or nameof(WebhookQueueWorker)).ToList())
-                    s.Remove(d);
+                s.UseModel(Model)
+                    .StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService), typeof(BatchQueueWorker), typeof(WebhookQueueWorker));
+                s.Decorate<ITableStore>(inner => new ScriptedTableStore(inner));
+                s.Decorate<IJobQueueProducer>(inner => new ScriptedProducer(inner));
             });
         }
 

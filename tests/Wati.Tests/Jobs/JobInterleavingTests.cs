@@ -40,23 +40,12 @@ public sealed class JobInterleavingTests
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(s =>
             {
-                s.RemoveAll<IModelProvider>();
-                s.AddSingleton<IModelProvider>(Model);
+                s.UseModel(Model).StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService));
                 s.RemoveAll<TimeProvider>();
                 s.AddSingleton<TimeProvider>(Time);
-                Decorate<ITableStore>(s, inner => new ScriptedTableStore(inner));
-                Decorate<IJobQueueProducer>(s, inner => new ScriptedProducer(inner));
-                foreach (var d in s.Where(d => d.ServiceType == typeof(IHostedService) &&
-                                               (d.ImplementationType == typeof(JobQueueWorker) || d.ImplementationType == typeof(JobSweeperService))).ToList())
-                    s.Remove(d);
+                s.Decorate<ITableStore>(inner => new ScriptedTableStore(inner));
+                s.Decorate<IJobQueueProducer>(inner => new ScriptedProducer(inner));
             });
-        }
-
-        private static void Decorate<T>(IServiceCollection s, Func<T, T> wrap) where T : class
-        {
-            var original = s.Single(d => d.ServiceType == typeof(T));
-            s.Remove(original);
-            s.AddSingleton(sp => wrap((T)original.ImplementationFactory!(sp)));
         }
 
         public ScriptedTableStore Store => (ScriptedTableStore)Services.GetRequiredService<ITableStore>();

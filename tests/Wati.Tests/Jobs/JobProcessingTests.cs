@@ -38,12 +38,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(s =>
             {
-                s.RemoveAll<IModelProvider>();
-                s.AddSingleton<IModelProvider>(Model);
-                // Only the queue worker: AdminBootstrap must still run.
-                foreach (var worker in s.Where(d => d.ServiceType == typeof(IHostedService) &&
-                                                    (d.ImplementationType == typeof(JobQueueWorker) || d.ImplementationType == typeof(JobSweeperService))).ToList())
-                    s.Remove(worker);
+                s.UseModel(Model).StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService));
             });
         }
     }

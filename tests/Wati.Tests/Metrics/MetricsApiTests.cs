@@ -33,11 +33,7 @@ public sealed class MetricsApiTests(MetricsApiTests.App app) : IClassFixture<Met
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(s =>
-            {
-                s.RemoveAll<IModelProvider>();
-                s.AddSingleton<IModelProvider>(Model);
-            });
+            builder.ConfigureTestServices(s => s.UseModel(Model));
         }
     }
 

@@ -35,11 +35,7 @@ public sealed class TwoServersOnAzuriteTests
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(s =>
-            {
-                s.RemoveAll<IModelProvider>();
-                s.AddSingleton<IModelProvider>(Model);
-            });
+            builder.ConfigureTestServices(s => s.UseModel(Model));
         }
     }
 

@@ -58,7 +58,7 @@ public static class TinyImages
     }
 
     /// <summary>CRC-32 (IEEE, reflected, polynomial 0xEDB88320) as PNG specifies; bitwise is fast enough here.</summary>
-    private static uint Crc32(ReadOnlySpan<byte> data)
+    internal static uint Crc32(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
         foreach (var b in data)

@@ -1,3 +1,4 @@
+using Wati.Tests.Support;
 using System.Buffers.Binary;
 using System.Text;
 using NetVips;
@@ -97,7 +98,7 @@ internal static class InputSamples
             if (type == "IDAT")
             {
                 random.NextBytes(png.AsSpan(pos + 8, length));
-                BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(pos + 8 + length), Crc32(png.AsSpan(pos + 4, 4 + length)));
+                BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(pos + 8 + length), TinyImages.Crc32(png.AsSpan(pos + 4, 4 + length)));
             }
             pos += 12 + length;
         }
@@ -190,16 +191,5 @@ internal static class InputSamples
         }
         body.ToArray().CopyTo(profile, dataStart);
         return profile;
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-        }
-        return ~crc;
     }
 }
