@@ -6,7 +6,7 @@ namespace Wati.Platform.Data.Sqlite;
 /// The write operations, each run inside a transaction the caller already holds with
 /// BEGIN IMMEDIATE, so the ETag check and the write it guards see the same state.
 /// </summary>
-internal sealed class SqliteEntityWriter(SqliteConnection connection, SqliteTransaction transaction, string table)
+internal sealed class SqliteEntityWriter(SqliteSession session, SqliteTransaction transaction, string table)
 {
     /// <summary>Returns the new ETag, or "" for deletes; throws <see cref="TableStoreException"/>.</summary>
     public string Apply(TableOperation op) => op.Kind switch
@@ -77,7 +77,7 @@ internal sealed class SqliteEntityWriter(SqliteConnection connection, SqliteTran
 
     private TableEntity? Read(string partitionKey, string rowKey)
     {
-        using var command = Command("SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk", partitionKey, rowKey);
+        var command = Command("SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk", partitionKey, rowKey);
         using var reader = command.ExecuteReader();
         if (!reader.Read()) return null;
         var entity = new TableEntity(partitionKey, rowKey) { ETag = reader.GetString(0) };
@@ -87,27 +87,30 @@ internal sealed class SqliteEntityWriter(SqliteConnection connection, SqliteTran
 
     private bool Exists(string partitionKey, string rowKey)
     {
-        using var command = Command("SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk", partitionKey, rowKey);
+        var command = Command("SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk", partitionKey, rowKey);
         return command.ExecuteScalar() is not null;
     }
 
     private int Execute(string sql, string partitionKey, string rowKey, string? etag = null, string? props = null, string? ifMatch = null)
     {
-        using var command = Command(sql, partitionKey, rowKey);
-        if (etag is not null) command.Parameters.AddWithValue("$etag", etag);
-        if (props is not null) command.Parameters.AddWithValue("$props", props);
-        if (ifMatch is not null) command.Parameters.AddWithValue("$ifMatch", ifMatch);
+        var command = Command(sql, partitionKey, rowKey, etag, props, ifMatch);
         return command.ExecuteNonQuery();
     }
 
-    private SqliteCommand Command(string sql, string partitionKey, string rowKey)
+    /// <summary>
+    /// The session's prepared command for <paramref name="sql"/>: <c>$tbl, $pk, $rk</c>, then whichever of
+    /// <c>$etag, $props, $ifMatch</c> are given (a statement always uses the same ones).
+    /// </summary>
+    private SqliteCommand Command(string sql, string partitionKey, string rowKey, string? etag = null, string? props = null, string? ifMatch = null)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$tbl", table);
-        command.Parameters.AddWithValue("$pk", partitionKey);
-        command.Parameters.AddWithValue("$rk", OrdinalKey.Encode(rowKey));
+        Span<string> names = ["$tbl", "$pk", "$rk", "", "", ""];
+        Span<object?> values = [table, partitionKey, OrdinalKey.Encode(rowKey), null, null, null];
+        var n = 3;
+        if (etag is not null) { names[n] = "$etag"; values[n++] = etag; }
+        if (props is not null) { names[n] = "$props"; values[n++] = props; }
+        if (ifMatch is not null) { names[n] = "$ifMatch"; values[n++] = ifMatch; }
+        var command = session.Command(sql, transaction, names[..n]);
+        for (var i = 0; i < n; i++) command.Parameters[i].Value = values[i];
         return command;
     }
 

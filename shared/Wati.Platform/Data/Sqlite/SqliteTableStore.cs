@@ -23,7 +23,10 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         ) WITHOUT ROWID;
         """;
 
+    private const string GetSql = "SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk";
+
     private readonly string _connectionString;
+    private readonly SqliteSessions _sessions;
 
     // SQLite admits one writer at a time. Queueing this instance's writers here, asynchronously,
     // keeps them from each blocking a pool thread inside SQLite's busy handler; busy_timeout is
@@ -34,30 +37,36 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
     public SqliteTableStore(string databasePath)
     {
         _connectionString = SqliteNative.ConnectionString(databasePath);
+        _sessions = new SqliteSessions(_connectionString, maxIdle: Math.Max(8, 4 * Environment.ProcessorCount));
 
-        using var connection = Open();
         // WAL is a property of the file, so setting it once here covers every later connection.
-        Execute(connection, "PRAGMA journal_mode = WAL;" + Schema);
+        Use(session =>
+        {
+            using var command = session.Connection.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode = WAL;" + Schema;
+            return command.ExecuteNonQuery();
+        });
     }
 
-    public async Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken = default)
+    public Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken = default)
     {
         var tbl = CheckTable(table);
         TableStoreRules.ValidateKey(partitionKey, nameof(partitionKey));
         TableStoreRules.ValidateKey(rowKey, nameof(rowKey));
         cancellationToken.ThrowIfCancellationRequested();
 
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk";
-        command.Parameters.AddWithValue("$tbl", tbl);
-        command.Parameters.AddWithValue("$pk", partitionKey);
-        command.Parameters.AddWithValue("$rk", OrdinalKey.Encode(rowKey));
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!reader.Read()) return null;
-        var entity = new TableEntity(partitionKey, rowKey) { ETag = reader.GetString(0) };
-        PropertyCodec.DecodeInto(reader.GetString(1), entity.Properties);
-        return entity;
+        return Task.FromResult(Use(session =>
+        {
+            var command = session.Command(GetSql, null, "$tbl", "$pk", "$rk");
+            command.Parameters[0].Value = tbl;
+            command.Parameters[1].Value = partitionKey;
+            command.Parameters[2].Value = OrdinalKey.Encode(rowKey);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read()) return null;
+            var entity = new TableEntity(partitionKey, rowKey) { ETag = reader.GetString(0) };
+            PropertyCodec.DecodeInto(reader.GetString(1), entity.Properties);
+            return entity;
+        }));
     }
 
     public Task<string> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
@@ -87,7 +96,7 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         return WriteAsync(tbl, w => w.Delete(partitionKey, rowKey, ifMatch), cancellationToken);
     }
 
-    public async Task<TablePage> QueryAsync(string table, TableQuery query, CancellationToken cancellationToken = default)
+    public Task<TablePage> QueryAsync(string table, TableQuery query, CancellationToken cancellationToken = default)
     {
         var tbl = CheckTable(table);
         ArgumentNullException.ThrowIfNull(query);
@@ -96,35 +105,41 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         var take = Math.Clamp(query.Take, 1, MaxTake);
         cancellationToken.ThrowIfCancellationRequested();
 
-        using var connection = Open();
-        using var command = connection.CreateCommand();
+        // One prepared statement per combination of bounds (at most eight), each with fixed parameters.
         var sql = new StringBuilder("SELECT rk, etag, props FROM entities WHERE tbl = $tbl AND pk = $pk");
-        command.Parameters.AddWithValue("$tbl", tbl);
-        command.Parameters.AddWithValue("$pk", query.PartitionKey);
+        var names = new List<string>(6) { "$tbl", "$pk" };
+        var values = new List<object>(6) { tbl, query.PartitionKey };
         AddBound(" AND rk >= $from", "$from", query.RowKeyFrom);
         AddBound(" AND rk < $to", "$to", query.RowKeyTo);
         AddBound(" AND rk > $after", "$after", after);
         // One row beyond the page tells whether another page exists, so the last page carries no token.
-        command.CommandText = sql.Append(" ORDER BY rk LIMIT $limit").ToString();
-        command.Parameters.AddWithValue("$limit", take + 1);
+        sql.Append(" ORDER BY rk LIMIT $limit");
+        names.Add("$limit");
+        values.Add((long)take + 1);
 
-        var items = new List<TableEntity>(Math.Min(take, 128));
-        var more = false;
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (reader.Read())
+        return Task.FromResult(Use(session =>
         {
-            if (items.Count == take) { more = true; break; }
-            var entity = new TableEntity(query.PartitionKey, OrdinalKey.Decode((byte[])reader.GetValue(0))) { ETag = reader.GetString(1) };
-            PropertyCodec.DecodeInto(reader.GetString(2), entity.Properties);
-            items.Add(entity);
-        }
-        return new TablePage(items, more ? OrdinalKey.ToContinuationToken(items[^1].RowKey) : null);
+            var command = session.Command(sql.ToString(), null, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(names));
+            for (var i = 0; i < values.Count; i++) command.Parameters[i].Value = values[i];
+            var items = new List<TableEntity>(Math.Min(take, 128));
+            var more = false;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (items.Count == take) { more = true; break; }
+                var entity = new TableEntity(query.PartitionKey, OrdinalKey.Decode((byte[])reader.GetValue(0))) { ETag = reader.GetString(1) };
+                PropertyCodec.DecodeInto(reader.GetString(2), entity.Properties);
+                items.Add(entity);
+            }
+            return new TablePage(items, more ? OrdinalKey.ToContinuationToken(items[^1].RowKey) : null);
+        }));
 
         void AddBound(string clause, string name, string? value)
         {
             if (value is null) return;
             sql.Append(clause);
-            command.Parameters.AddWithValue(name, OrdinalKey.Encode(value));
+            names.Add(name);
+            values.Add(OrdinalKey.Encode(value));
         }
     }
 
@@ -155,6 +170,7 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _sessions.Dispose();
         // Pooled connections keep the file open; release them so the file can be moved or deleted.
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
@@ -173,13 +189,15 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var connection = Open();
             // Not deferred: BEGIN IMMEDIATE takes the write lock up front, so the ETag check and the
             // write share one snapshot and a reader can never fail to upgrade to a writer.
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var result = write(new SqliteEntityWriter(connection, transaction, tbl));
-            transaction.Commit();
-            return result;
+            return Use(session =>
+            {
+                using var transaction = session.Connection.BeginTransaction(deferred: false);
+                var result = write(new SqliteEntityWriter(session, transaction, tbl));
+                transaction.Commit();
+                return result;
+            });
         }
         finally
         {
@@ -195,27 +213,28 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         return table.ToLowerInvariant();
     }
 
-    private SqliteConnection Open()
+    /// <summary>
+    /// Runs <paramref name="work"/> on a pooled session. A <see cref="TableStoreException"/> is the store's own
+    /// answer (conflict, precondition...) and leaves the session sound; any other failure closes it.
+    /// </summary>
+    private T Use<T>(Func<SqliteSession, T> work)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var session = _sessions.Rent();
+        var broken = true;
         try
         {
-            connection.Open();
-            // Per-connection settings; cheap to repeat on a pooled connection.
-            Execute(connection, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;");
-            return connection;
+            var result = work(session);
+            broken = false;
+            return result;
         }
-        catch
+        catch (TableStoreException)
         {
-            connection.Dispose();
+            broken = false;
             throw;
         }
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
+        finally
+        {
+            _sessions.Return(session, broken);
+        }
     }
 }
