@@ -40,23 +40,59 @@ internal static class PropertyCodec
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
+    /// <summary>
+    /// Reads what <see cref="Encode"/> wrote into <paramref name="target"/> with a forward-only reader (no
+    /// document is built: this runs for every row read).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The text is not what <see cref="Encode"/> writes.</exception>
     public static void DecodeInto(string encoded, IDictionary<string, object?> target)
     {
-        using var doc = JsonDocument.Parse(encoded);
-        foreach (var property in doc.RootElement.EnumerateObject())
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(encoded.Length);
+        byte[]? rented = null;
+        var bytes = max <= 1024 ? stackalloc byte[max] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max));
+        try
         {
-            var tag = property.Value[0].GetString();
-            var v = property.Value[1];
-            target[property.Name] = tag switch
+            var length = System.Text.Encoding.UTF8.GetBytes(encoded, bytes);
+            var reader = new Utf8JsonReader(bytes[..length]);
+            Expect(ref reader, JsonTokenType.StartObject);
+            while (Next(ref reader) != JsonTokenType.EndObject)
             {
-                StringTag => v.GetString(),
-                Int64Tag => v.GetInt64(),
-                BoolTag => v.GetBoolean(),
-                DoubleTag => double.Parse(v.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
-                TimeTag => new DateTimeOffset(v.GetInt64(), TimeSpan.Zero),
-                BinaryTag => v.GetBytesFromBase64(),
-                _ => throw new InvalidDataException($"Unknown property type tag '{tag}' for '{property.Name}'."),
-            };
+                if (reader.TokenType != JsonTokenType.PropertyName) throw Bad("a property name");
+                var name = reader.GetString()!;
+                Expect(ref reader, JsonTokenType.StartArray);
+                Expect(ref reader, JsonTokenType.String);
+                var tag = reader.GetString();
+                Next(ref reader);
+                target[name] = tag switch
+                {
+                    StringTag => reader.GetString(),
+                    Int64Tag => reader.GetInt64(),
+                    BoolTag => reader.GetBoolean(),
+                    DoubleTag => double.Parse(reader.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+                    TimeTag => new DateTimeOffset(reader.GetInt64(), TimeSpan.Zero),
+                    BinaryTag => reader.GetBytesFromBase64(),
+                    _ => throw new InvalidDataException($"Unknown property type tag '{tag}' for '{name}'."),
+                };
+                Expect(ref reader, JsonTokenType.EndArray);
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException("Stored properties are not in the codec's format.", e);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
     }
+
+    private static JsonTokenType Next(ref Utf8JsonReader reader) =>
+        reader.Read() ? reader.TokenType : throw Bad("more JSON");
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type)
+    {
+        if (Next(ref reader) != type) throw Bad(type.ToString());
+    }
+
+    private static InvalidDataException Bad(string expected) => new($"Stored properties: expected {expected}.");
 }
