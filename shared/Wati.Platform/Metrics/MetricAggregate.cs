@@ -3,7 +3,7 @@ using Wati.Platform.Data;
 namespace Wati.Platform.Metrics;
 
 /// <summary>
-/// One published aggregate (a row of <c>metrics</c>): the events of one bucket with one
+/// One published aggregate (a row of <c>metrics</c>): the calls or jobs of one bucket with one
 /// <paramref name="Kind"/> (<c>route</c> or <c>model</c>) and <paramref name="Name"/>. <paramref name="Errors"/>
 /// counts calls answered 400 or more and jobs that failed; p50/p95 are nearest-rank percentiles of the
 /// durations in milliseconds; <paramref name="Credits"/> is the sum of net credits charged.

@@ -175,7 +175,7 @@ public sealed class UsageRecorder : IJobEvents
         if (last != long.MinValue && _time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(10)) return;
         if (Interlocked.CompareExchange(ref _lastDropLog, now, last) != last) return;
         _logger.LogWarning(cause, "Usage dropped: {Count} calls or jobs now, {Total} since start ({Reason})", count, total,
-            cause is null ? "job buffer full or job row unreadable" : "store failed");
+            cause is null ? "job buffer full or job row unreadable" : "write failed");
     }
 
     private readonly record struct TallyKey(long BucketStart, string Route);
