@@ -341,6 +341,36 @@ public sealed class UsageRecorderTests
         Assert.Equal((5000L, 0L), (recorder.Accepted, recorder.Dropped));
     }
 
+    [Fact]
+    public async Task NoCallIsLostOrCountedTwiceWhileTalliesAreTakenFromUnderRecordingThreads()
+    {
+        var recorder = Unwritten(2);
+        const int threads = 4, perThread = 200_000;
+        long takenCount = 0, takenCredits = 0;
+        void Take()
+        {
+            // Read at once, as the writer encodes at once: a call added to a tally after it was taken would be missed.
+            foreach (var (_, tally) in recorder.TakeTallies())
+                (takenCount, takenCredits) = (takenCount + tally.Count, takenCredits + tally.Credits);
+        }
+        var recording = Enumerable.Range(0, threads).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < perThread; i++) recorder.RecordCall(i % 2 == 0 ? "a" : "b", "GET", 200, TimeSpan.FromMilliseconds(i % 100), t + 1, null);
+        })).ToArray();
+        var takes = 0;
+        while (!recording.All(w => w.IsCompleted))
+        {
+            Take();
+            takes++;
+        }
+        await Task.WhenAll(recording);
+        Take();
+
+        Assert.True(takes > 10, $"{takes} takes while recording");
+        Assert.Equal((long)threads * perThread, recorder.Accepted);
+        Assert.Equal(((long)threads * perThread, (long)perThread * Enumerable.Range(1, threads).Sum()), (takenCount, takenCredits));
+    }
+
     [Theory]
     [InlineData(2, 10, true)]
     [InlineData(5, 10, true)]
