@@ -371,6 +371,20 @@ public sealed class UsageRecorderTests
         Assert.Equal(((long)threads * perThread, (long)perThread * Enumerable.Range(1, threads).Sum()), (takenCount, takenCredits));
     }
 
+    [Fact]
+    public void RecordingACallOfASeenRouteAndDurationAllocatesNothing()
+    {
+        var recorder = Unwritten(2);
+        for (var i = 0; i < 1000; i++) recorder.RecordCall("GetCredits", "GET", 200, TimeSpan.FromMilliseconds(i % 10), 0, "usr_1");
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++) recorder.RecordCall("GetCredits", "GET", i % 7 == 0 ? 404 : 200, TimeSpan.FromMilliseconds(i % 10), 0, "usr_1");
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(11_000, recorder.Accepted);
+    }
+
     [Theory]
     [InlineData(2, 10, true)]
     [InlineData(5, 10, true)]
