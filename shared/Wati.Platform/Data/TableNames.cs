@@ -25,7 +25,10 @@ public static class TableNames
     /// <summary>The public manifest's portraits (<c>/v1/portraits</c>).</summary>
     public const string Portraits = "portraits";
 
-    /// <summary>PK = bucket key → one row per usage event (<see cref="Metrics.UsageEvent"/>), plus the bucket index partition.</summary>
+    /// <summary>
+    /// PK = bucket key → per process and tally flush one row per route (<see cref="Metrics.UsageRows"/>), one row per
+    /// finished job (<see cref="Metrics.UsageEvent"/>); plus the bucket index partition.
+    /// </summary>
     public const string Usage = "usage";
 
     /// <summary>PK = day → published aggregates and each bucket's done mark (<see cref="Metrics.MetricsPublisher"/>).</summary>

@@ -3,7 +3,7 @@ using Wati.Platform.Data;
 namespace Wati.Platform.Metrics;
 
 /// <summary>
-/// One published aggregate (a row of <c>metrics</c>): the events of one bucket with one
+/// One published aggregate (a row of <c>metrics</c>): the calls or jobs of one bucket with one
 /// <paramref name="Kind"/> (<c>route</c> or <c>model</c>) and <paramref name="Name"/>. <paramref name="Errors"/>
 /// counts calls answered 400 or more and jobs that failed; p50/p95 are nearest-rank percentiles of the
 /// durations in milliseconds; <paramref name="Credits"/> is the sum of net credits charged.
@@ -32,19 +32,18 @@ public sealed record MetricAggregate(
             : null;
 
     /// <summary>
-    /// The aggregates of one bucket's events, ordered by kind then name (ordinal). A pure function of the
-    /// set of events, so every publisher that reads the same bucket computes the same rows.
+    /// The aggregates of one bucket's usage rows read as tallies (<see cref="UsageRows.FromRow"/>: tally rows
+    /// and job rows), one per (kind, name), ordered by kind then name (ordinal). A pure function of the set of
+    /// rows, so every publisher that reads the same bucket computes the same rows; the same calls give the same
+    /// aggregates however they were split into tallies (counts and credits add up, histograms merge exactly).
     /// </summary>
-    public static IReadOnlyList<MetricAggregate> Of(DateTimeOffset bucketStart, int bucketSeconds, IEnumerable<UsageEvent> events) =>
-        events.GroupBy(e => (e.Kind, e.Name))
-            .OrderBy(g => g.Key.Kind, StringComparer.Ordinal).ThenBy(g => g.Key.Name, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var durations = g.Select(e => e.DurationMs).Order().ToArray();
-                return new MetricAggregate(bucketStart, bucketSeconds, g.Key.Kind, g.Key.Name, durations.Length,
-                    g.Count(e => e.IsError), NearestRank(durations, 50), NearestRank(durations, 95), g.Sum(e => e.Credits));
-            })
-            .ToList();
+    public static IReadOnlyList<MetricAggregate> Of(DateTimeOffset bucketStart, int bucketSeconds, IEnumerable<UsageTally> rows) =>
+        UsageTally.MergeByName(rows).Select(t => From(bucketStart, bucketSeconds, t)).ToList();
+
+    /// <summary>The aggregate of one merged tally (<see cref="UsageTally.MergeByName"/>).</summary>
+    public static MetricAggregate From(DateTimeOffset bucketStart, int bucketSeconds, UsageTally merged) =>
+        new(bucketStart, bucketSeconds, merged.Kind, merged.Name, (int)Math.Min(merged.Count, int.MaxValue),
+            (int)Math.Min(merged.Errors, int.MaxValue), merged.Percentile(50), merged.Percentile(95), merged.Credits);
 
     /// <summary>The nearest-rank percentile of sorted values: the value at rank ⌈p/100 · n⌉.</summary>
     public static long NearestRank(IReadOnlyList<long> sorted, int percentile) =>

@@ -11,7 +11,7 @@ public sealed record PublishReport(int Published, int AlreadyDone, int Open);
 /// Aggregates every closed usage bucket not yet published into <c>metrics</c> rows and pushes them to the
 /// sinks (design section 12). Host-agnostic: the server runs it on a timer, the Functions app from a
 /// TimerTrigger. Safe to run twice, concurrently, or after a crash mid-run: the aggregates are a pure
-/// function of the bucket's usage rows and the bucket's done mark is inserted (insert-once) in the same
+/// function of the bucket's usage rows (call tallies and job rows) and the bucket's done mark is inserted (insert-once) in the same
 /// atomic batch as its last aggregates (docs/decisions/0008-metrics-exactly-once.md).
 /// </summary>
 public sealed class MetricsPublisher(
@@ -50,19 +50,20 @@ public sealed class MetricsPublisher(
     private async Task<bool> PublishBucketAsync(string bucket, DateTimeOffset start, int bucketSeconds, CancellationToken ct)
     {
         var partition = MetricAggregate.Partition(start);
-        var events = (await ReadAllAsync(TableNames.Usage, new TableQuery(bucket), ct)).Select(UsageEvent.FromEntity).ToList();
+        var merged = UsageTally.MergeByName((await ReadAllAsync(TableNames.Usage, new TableQuery(bucket), ct)).Select(UsageRows.FromRow));
+        var calls = merged.Sum(t => t.Count); // calls and jobs, however many rows carried them
         if (await store.GetAsync(TableNames.Metrics, partition, bucket, ct) is { } mark)
         {
-            if (events.Count > (mark.GetInt64("events") ?? 0))
-                logger.LogWarning("Bucket {Bucket} got {Late} usage events after it was published; they are not in its metrics",
-                    bucket, events.Count - (mark.GetInt64("events") ?? 0));
+            if (calls > (mark.GetInt64("events") ?? 0))
+                logger.LogWarning("Bucket {Bucket} got {Late} calls or jobs after it was published; they are not in its metrics",
+                    bucket, calls - (mark.GetInt64("events") ?? 0));
             return false;
         }
 
-        var aggregates = MetricAggregate.Of(start, bucketSeconds, events);
+        var aggregates = merged.Select(t => MetricAggregate.From(start, bucketSeconds, t)).ToList();
         var ops = aggregates.Select(a => TableOperation.Upsert(a.ToEntity())).ToList();
         var doneMark = new TableEntity(partition, bucket)
-            .With("events", (long)events.Count).With("rows", (long)aggregates.Count).With("published_at", time.GetUtcNow());
+            .With("events", calls).With("rows", (long)aggregates.Count).With("published_at", time.GetUtcNow());
         // All but the last 99 aggregates first (identical values on a re-run, so harmless), then the rest with the
         // insert-once done mark: a bucket is marked done only with all its rows, and only once.
         var lastChunk = ops.Count % 99 == 0 && ops.Count > 0 ? 99 : ops.Count % 99;
@@ -82,7 +83,7 @@ public sealed class MetricsPublisher(
         {
             try
             {
-                await sink.PushAsync(aggregates, events, ct);
+                await sink.PushAsync(aggregates, merged, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -114,6 +115,9 @@ public interface IMetricsSink
 {
     string Name { get; }
 
-    /// <summary>Pushes one bucket's <paramref name="aggregates"/>; <paramref name="events"/> are the usage rows they came from.</summary>
-    Task PushAsync(IReadOnlyList<MetricAggregate> aggregates, IReadOnlyList<UsageEvent> events, CancellationToken ct);
+    /// <summary>
+    /// Pushes one bucket's <paramref name="aggregates"/>; <paramref name="tallies"/> are what they were computed from,
+    /// the bucket's usage rows merged per kind and name in the same order (for the full duration histograms).
+    /// </summary>
+    Task PushAsync(IReadOnlyList<MetricAggregate> aggregates, IReadOnlyList<UsageTally> tallies, CancellationToken ct);
 }

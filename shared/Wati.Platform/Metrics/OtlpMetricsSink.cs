@@ -11,7 +11,7 @@ namespace Wati.Platform.Metrics;
 /// Pushes each published bucket as OpenTelemetry metrics over OTLP/HTTP (protobuf) to
 /// <c>{Wati:Metrics:OtlpEndpoint}/v1/metrics</c>, with the official SDK: counters <c>wati.usage.count</c>,
 /// <c>wati.usage.errors</c>, <c>wati.usage.credits</c> and the histogram <c>wati.usage.duration</c> (ms, every
-/// event's duration), tagged <c>wati.kind</c> and <c>wati.name</c>, delta temporality, exported when a bucket
+/// call's and job's duration, from the bucket's merged histograms), tagged <c>wati.kind</c> and <c>wati.name</c>, delta temporality, exported when a bucket
 /// is pushed (force flush) rather than on the SDK's period. Data points carry the push time, not the bucket's.
 /// </summary>
 /// <remarks>The SDK subscribes to meters by name: one such sink per process (a second one would see the first's measurements).</remarks>
@@ -46,7 +46,7 @@ public sealed class OtlpMetricsSink : IMetricsSink, IDisposable
 
     public string Name => "otlp";
 
-    public async Task PushAsync(IReadOnlyList<MetricAggregate> aggregates, IReadOnlyList<UsageEvent> events, CancellationToken ct)
+    public async Task PushAsync(IReadOnlyList<MetricAggregate> aggregates, IReadOnlyList<UsageTally> tallies, CancellationToken ct)
     {
         foreach (var a in aggregates)
         {
@@ -55,7 +55,13 @@ public sealed class OtlpMetricsSink : IMetricsSink, IDisposable
             _errors.Add(a.Errors, tags);
             _credits.Add(a.Credits, tags);
         }
-        foreach (var e in events) _duration.Record(e.DurationMs, Tags(e.Kind, e.Name));
+        foreach (var t in tallies)
+        {
+            var tags = Tags(t.Kind, t.Name);
+            // The instrument takes one measurement at a time: each duration as often as it occurred.
+            foreach (var (ms, calls) in t.DurationsMs)
+                for (long i = 0; i < calls; i++) _duration.Record(ms, tags);
+        }
         // ForceFlush blocks while the exporter posts; keep it off the caller's thread.
         var flushed = await Task.Run(() => _provider.ForceFlush(10_000), ct);
         if (!flushed) throw new InvalidOperationException("the OTLP export did not complete (collector unreachable or refused)");

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace Wati.Platform.Metrics;
 
 /// <summary>
-/// Wraps a route's answer so that its usage event is recorded when the host has written it: the status
+/// Wraps a route's answer so that the call is recorded (tallied) when the host has written it: the status
 /// and <c>X-Credits-Charged</c> actually sent, and the time up to the end of the body.
 /// </summary>
 internal sealed class RecordedResult(IResult inner, UsageRecorder usage, string route, bool charges, long started, string? userId)

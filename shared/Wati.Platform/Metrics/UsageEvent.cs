@@ -16,8 +16,10 @@ public static class UsageKinds
 }
 
 /// <summary>
-/// One usage event (design section 12), a row of <c>usage</c>: PK = its bucket (<see cref="UsageBuckets"/>),
-/// RK = <paramref name="Id"/>. <paramref name="Name"/> is the route name (or <c>unmatched</c>) or the model;
+/// One usage event, a row of <c>usage</c>: PK = its bucket (<see cref="UsageBuckets"/>), RK = <paramref name="Id"/>.
+/// Written for each finished job (RK <c>job_{id}</c>); HTTP calls are written as tallies instead
+/// (<see cref="UsageRows"/>), and call rows of this shape left from before are still read.
+/// <paramref name="Name"/> is the route name (or <c>unmatched</c>) or the model;
 /// <paramref name="Status"/> is the HTTP status, or for a job the error status of a failure (0 otherwise);
 /// <paramref name="Outcome"/> is a job's final state or, for a call, empty. <paramref name="DurationMs"/> in
 /// milliseconds; <paramref name="Credits"/> net credits charged; <paramref name="At"/> when it ended.
@@ -46,10 +48,14 @@ public static class UsageBuckets
 {
     private const string Format = "yyyyMMdd'T'HHmmss'Z'";
 
-    public static DateTimeOffset StartOf(DateTimeOffset at, int bucketSeconds)
+    public static DateTimeOffset StartOf(DateTimeOffset at, int bucketSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(StartSeconds(at, bucketSeconds));
+
+    /// <summary>The start of the bucket holding <paramref name="at"/>, in Unix seconds.</summary>
+    public static long StartSeconds(DateTimeOffset at, int bucketSeconds)
     {
         var seconds = at.ToUnixTimeSeconds();
-        return DateTimeOffset.FromUnixTimeSeconds(seconds - (((seconds % bucketSeconds) + bucketSeconds) % bucketSeconds));
+        return seconds - (((seconds % bucketSeconds) + bucketSeconds) % bucketSeconds);
     }
 
     public static string Key(DateTimeOffset start) => start.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);

@@ -23,7 +23,8 @@ public sealed class MetricsApiTests(MetricsApiTests.App app) : IClassFixture<Met
     public sealed class App() : WatiAppFactory(new Dictionary<string, string?>
     {
         ["Wati:Metrics:BucketSeconds"] = "1", // buckets close within a second
-        ["Wati:Metrics:SettleSeconds"] = "0",
+        ["Wati:Metrics:TallySeconds"] = "1",
+        ["Wati:Metrics:SettleSeconds"] = "2", // the least that leaves a tally period to spare
         ["Wati:Models:MaxRetries"] = "0",
         ["Wati:Jobs:MaxAttempts"] = "1",
     })
@@ -122,7 +123,7 @@ public sealed class MetricsApiTests(MetricsApiTests.App app) : IClassFixture<Met
 
     private async Task<List<JsonElement>> PublishAndReadAsync(DateTimeOffset from, string? model, string? route)
     {
-        await Task.Delay(1100); // the last bucket closes
+        await Task.Delay(3100); // the last bucket closes (1 s bucket, 2 s settle)
         await app.Services.GetRequiredService<UsageRecorder>().DrainAsync(CancellationToken.None);
         var report = await app.Services.GetRequiredService<MetricsPublisher>().PublishAsync(CancellationToken.None);
         Assert.True(report.Published > 0);

@@ -164,13 +164,130 @@ public abstract class MetricsPipelineContract : IAsyncLifetime
         Assert.Equal(new PublishReport(0, 0, 0), await Publisher().PublishAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task ManyCallsBecomeAFewRowsWhoseAggregatesAreNearestRankOverTheRawDurations()
+    {
+        var random = new Random(13);
+        string[] routes = ["GetCredits", "Gfpgan", "Healthz"];
+        var fed = new List<(string Route, int Status, int Ms, long Credits)>();
+        for (var i = 0; i < 5000; i++)
+        {
+            var call = (routes[random.Next(routes.Length)], random.Next(10) == 0 ? 429 : 200, random.Next(0, 3000), (long)random.Next(0, 3));
+            fed.Add(call);
+            Call(call.Item1, call.Item2, call.Item3, call.Item4);
+            if (i == 2499) await _recorder.DrainAsync(CancellationToken.None); // two flushes: rows of one route merge
+        }
+        await _recorder.DrainAsync(CancellationToken.None);
+        var usageRows = await UsageRowsAsync(T0.AddSeconds(-5));
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(new PublishReport(1, 0, 0), await Publisher().PublishAsync(CancellationToken.None));
+
+        Assert.Equal(routes.Length * 2, usageRows.Count); // one per route per flush, not one per call
+        Assert.Equal((5000L, 5000L), (_recorder.Accepted, _recorder.Written));
+        var expected = fed.GroupBy(c => c.Route).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        {
+            var sorted = g.Select(c => (long)c.Ms).Order().ToList();
+            return new MetricAggregate(T0.AddSeconds(-5), 60, "route", g.Key, g.Count(), g.Count(c => c.Status >= 400),
+                MetricAggregate.NearestRank(sorted, 50), MetricAggregate.NearestRank(sorted, 95), g.Sum(c => c.Credits));
+        });
+        Assert.Equal(expected, await AllMetricsAsync());
+        var mark = await Store.GetAsync(TableNames.Metrics, "20261129", "20261129T100000Z");
+        Assert.Equal(5000, mark?.GetInt64("events")); // the done mark counts calls, not rows
+    }
+
+    [Fact]
+    public async Task AHistogramTooLargeForOnePropertyOrOneRowIsSplitAndStillAggregatesExactly()
+    {
+        // 400,000 distinct durations 200 ms apart: about 3 bytes each, 1.2 MB of histogram, more than one row holds.
+        var durations = Enumerable.Range(0, 400_000).Select(i => i * 200L).ToList();
+        foreach (var ms in durations) _recorder.RecordCall("Gfpgan", "POST", 200, TimeSpan.FromMilliseconds(ms), 1, null);
+        Call("GetCredits", 200, 7);
+        await _recorder.DrainAsync(CancellationToken.None);
+        var rows = (await UsageRowsAsync(T0.AddSeconds(-5))).Where(r => r.GetString("name") == "Gfpgan").ToList();
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(new PublishReport(1, 0, 0), await Publisher().PublishAsync(CancellationToken.None));
+
+        Assert.True(rows.Count >= 2, $"{rows.Count} rows");
+        Assert.Contains(rows, r => r.GetBinary("h1") is not null); // split across properties of one row, too
+        Assert.Equal(400_000L, rows.Sum(r => r.GetInt64("count") ?? 0));
+        var gfpgan = Assert.Single(await AllMetricsAsync(), a => a.Name == "Gfpgan");
+        Assert.Equal(new MetricAggregate(T0.AddSeconds(-5), 60, "route", "Gfpgan", 400_000, 0,
+            MetricAggregate.NearestRank(durations, 50), MetricAggregate.NearestRank(durations, 95), 400_000), gfpgan);
+    }
+
+    [Fact]
+    public async Task AFlushTheStoreRefusesIsDroppedAndCountedInCallsAndTheNextFlushCarriesOn()
+    {
+        for (var i = 0; i < 10; i++) Call(i % 2 == 0 ? "Gfpgan" : "GetCredits", 200, 10 + i, 1);
+        Store.BeforeBatch = (table, _) => table == TableNames.Usage
+            ? throw new TableStoreException(503, "scripted: the usage batch fails")
+            : Task.CompletedTask;
+        await _recorder.DrainAsync(CancellationToken.None);
+        var afterFailure = (_recorder.Dropped, _recorder.Written);
+        Store.BeforeBatch = null;
+        Call("Gfpgan", 500, 40, 2);
+        await _recorder.DrainAsync(CancellationToken.None);
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(new PublishReport(1, 0, 0), await Publisher().PublishAsync(CancellationToken.None));
+
+        Assert.Equal((10L, 0L), afterFailure);
+        Assert.Equal((10L, 1L, 11L), (_recorder.Dropped, _recorder.Written, _recorder.Accepted));
+        Assert.Equal([new MetricAggregate(T0.AddSeconds(-5), 60, "route", "Gfpgan", 1, 1, 40, 40, 2)], await AllMetricsAsync());
+    }
+
+    [Fact]
+    public async Task CallsRecordedFromManyThreadsWhileTheWriterFlushesAreAllCounted()
+    {
+        const int threads = 8, perThread = 5000;
+        using var recording = new CancellationTokenSource();
+        var flushing = Task.Run(async () =>
+        {
+            while (!recording.IsCancellationRequested) await _recorder.DrainAsync(CancellationToken.None);
+        });
+        var workers = Enumerable.Range(0, threads).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < perThread; i++) Call(i % 3 == 0 ? "Gfpgan" : "GetCredits", i % 10 == 0 ? 500 : 200, i % 50, t + 1);
+        })).ToArray();
+        await Task.WhenAll(workers);
+        await recording.CancelAsync();
+        await flushing;
+        await _recorder.DrainAsync(CancellationToken.None);
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        await Publisher().PublishAsync(CancellationToken.None);
+
+        var rows = await AllMetricsAsync();
+        Assert.Equal((long)threads * perThread, _recorder.Written);
+        Assert.Equal(threads * perThread, rows.Sum(r => r.Count));
+        Assert.Equal(threads * (perThread / 10), rows.Sum(r => r.Errors));
+        Assert.Equal(perThread * Enumerable.Range(1, threads).Sum(), rows.Sum(r => r.Credits));
+        var gfpgan = Assert.Single(rows, r => r.Name == "Gfpgan");
+        Assert.Equal(threads * ((perThread + 2) / 3), gfpgan.Count);
+    }
+
+    private async Task<List<TableEntity>> UsageRowsAsync(DateTimeOffset bucket)
+    {
+        var rows = new List<TableEntity>();
+        string? token = null;
+        do
+        {
+            var page = await Store.QueryAsync(TableNames.Usage, new TableQuery(UsageBuckets.Key(bucket)) { ContinuationToken = token });
+            rows.AddRange(page.Items);
+            token = page.ContinuationToken;
+        } while (token is not null);
+        return rows;
+    }
+
     private sealed class RecordingSink : IMetricsSink
     {
         private int _pushes;
         public int Pushes => _pushes;
         public string Name => "recording";
 
-        public Task PushAsync(IReadOnlyList<MetricAggregate> aggregates, IReadOnlyList<UsageEvent> events, CancellationToken ct)
+        public Task PushAsync(IReadOnlyList<MetricAggregate> aggregates, IReadOnlyList<UsageTally> tallies, CancellationToken ct)
         {
             Interlocked.Increment(ref _pushes);
             return Task.CompletedTask;
@@ -198,19 +315,83 @@ public sealed class AzureMetricsPipelineTests : MetricsPipelineContract
     protected override ITableStore CreateStore() => new Wati.Platform.Data.Azure.AzureTableStore(Support.Emulators.TableService());
 }
 
-/// <summary>What needs no store: the buffer's bound and the percentile rule.</summary>
+/// <summary>What needs no store: the job buffer's bound, tallies that need no buffer, the options rule and the percentile rule.</summary>
 public sealed class UsageRecorderTests
 {
-    [Fact]
-    public void AFullBufferDropsAtOnceInsteadOfWaiting()
-    {
-        var recorder = new UsageRecorder(Microsoft.Extensions.Options.Options.Create(new MetricsOptions { BufferCapacity = 2 }), new FakeTimeProvider(),
-            new RandomIdGenerator(), NullLogger<UsageRecorder>.Instance); // no writer drains this one
+    private static UsageRecorder Unwritten(int capacity) => new(Microsoft.Extensions.Options.Options.Create(new MetricsOptions { BufferCapacity = capacity }),
+        new FakeTimeProvider(), new RandomIdGenerator(), NullLogger<UsageRecorder>.Instance); // no writer drains this one
 
-        for (var i = 0; i < 5; i++) recorder.RecordCall("Gfpgan", "POST", 200, TimeSpan.FromMilliseconds(1), 1, null);
+    [Fact]
+    public void AFullJobBufferDropsAtOnceInsteadOfWaiting()
+    {
+        var recorder = Unwritten(2);
+
+        for (var i = 0; i < 5; i++) recorder.Finished($"job_{i}");
 
         Assert.Equal((2L, 3L), (recorder.Accepted, recorder.Dropped));
     }
+
+    [Fact]
+    public void CallsAreTalliedInMemorySoNoneIsDroppedWhileTheWriterIsAway()
+    {
+        var recorder = Unwritten(2);
+
+        for (var i = 0; i < 5000; i++) recorder.RecordCall("Gfpgan", "POST", 200, TimeSpan.FromMilliseconds(i % 7), 1, null);
+
+        Assert.Equal((5000L, 0L), (recorder.Accepted, recorder.Dropped));
+    }
+
+    [Fact]
+    public async Task NoCallIsLostOrCountedTwiceWhileTalliesAreTakenFromUnderRecordingThreads()
+    {
+        var recorder = Unwritten(2);
+        const int threads = 4, perThread = 200_000;
+        long takenCount = 0, takenCredits = 0;
+        void Take()
+        {
+            // Read at once, as the writer encodes at once: a call added to a tally after it was taken would be missed.
+            foreach (var (_, tally) in recorder.TakeTallies())
+                (takenCount, takenCredits) = (takenCount + tally.Count, takenCredits + tally.Credits);
+        }
+        var recording = Enumerable.Range(0, threads).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < perThread; i++) recorder.RecordCall(i % 2 == 0 ? "a" : "b", "GET", 200, TimeSpan.FromMilliseconds(i % 100), t + 1, null);
+        })).ToArray();
+        var takes = 0;
+        while (!recording.All(w => w.IsCompleted))
+        {
+            Take();
+            takes++;
+        }
+        await Task.WhenAll(recording);
+        Take();
+
+        Assert.True(takes > 10, $"{takes} takes while recording");
+        Assert.Equal((long)threads * perThread, recorder.Accepted);
+        Assert.Equal(((long)threads * perThread, (long)perThread * Enumerable.Range(1, threads).Sum()), (takenCount, takenCredits));
+    }
+
+    [Fact]
+    public void RecordingACallOfASeenRouteAndDurationAllocatesNothing()
+    {
+        var recorder = Unwritten(2);
+        for (var i = 0; i < 1000; i++) recorder.RecordCall("GetCredits", "GET", 200, TimeSpan.FromMilliseconds(i % 10), 0, "usr_1");
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++) recorder.RecordCall("GetCredits", "GET", i % 7 == 0 ? 404 : 200, TimeSpan.FromMilliseconds(i % 10), 0, "usr_1");
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(11_000, recorder.Accepted);
+    }
+
+    [Theory]
+    [InlineData(2, 10, true)]
+    [InlineData(5, 10, true)]
+    [InlineData(6, 10, false)]
+    [InlineData(1, 1, false)]
+    public void TallySecondsMustBeAtMostHalfOfSettleSeconds(int tally, int settle, bool valid) =>
+        Assert.Equal(valid, !new MetricsOptions { TallySeconds = tally, SettleSeconds = settle }.Problems().Any());
 
     [Theory]
     [InlineData(new long[] { 10 }, 10, 10)]

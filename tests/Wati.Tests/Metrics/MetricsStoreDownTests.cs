@@ -7,7 +7,7 @@ using Wati.Tests.Support;
 
 namespace Wati.Tests.Metrics;
 
-/// <summary>With the <c>usage</c> table failing, calls still answer as usual and their events are dropped and counted.</summary>
+/// <summary>With the <c>usage</c> table failing, calls still answer as usual and their tallies are dropped and counted.</summary>
 public sealed class MetricsStoreDownTests(MetricsStoreDownTests.App app) : IClassFixture<MetricsStoreDownTests.App>
 {
     public sealed class App : WatiAppFactory
@@ -28,7 +28,7 @@ public sealed class MetricsStoreDownTests(MetricsStoreDownTests.App app) : IClas
     }
 
     [Fact]
-    public async Task CallsSucceedWhileTheirUsageEventsAreDroppedAndCounted()
+    public async Task CallsSucceedWhileTheirUsageIsDroppedAndCounted()
     {
         var recorder = app.Services.GetRequiredService<UsageRecorder>();
         var api = app.Api();

@@ -52,7 +52,9 @@ public sealed class OtlpSinkTests : IAsyncLifetime
             new("job_1", UsageKinds.Model, "replace-style", null, 0, "succeeded", false, 900, 2, "usr_1", at),
         ];
 
-        await sink.PushAsync(MetricAggregate.Of(at, 60, events), events, CancellationToken.None);
+        var tallies = UsageTally.MergeByName(events.Select(UsageTally.Of));
+
+        await sink.PushAsync(MetricAggregate.Of(at, 60, tallies), tallies, CancellationToken.None);
 
         var (path, contentType, body) = Assert.Single(_received);
         Assert.Equal("/v1/metrics", path);
