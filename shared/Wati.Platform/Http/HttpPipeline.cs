@@ -37,7 +37,7 @@ public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator er
         {
             result = errors.ToResult(ex, requestId, request.HttpContext);
         }
-        // One usage event per call (Metrics/), recorded once the answer is written; never slows or fails it.
+        // Every call is tallied for usage (Metrics/) once the answer is written; never slows or fails it.
         return usage.Track(route, started, caller?.UserId, result);
     }
 

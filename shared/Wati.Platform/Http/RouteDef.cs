@@ -44,8 +44,15 @@ public sealed class RouteArgs
         }
     }
 
-    public static RouteArgs From(IEnumerable<KeyValuePair<string, object?>> values) =>
-        new(values.Select(kv => (kv.Key, kv.Value?.ToString())).ToArray());
+    public static RouteArgs From(IEnumerable<KeyValuePair<string, object?>> values)
+    {
+        var args = new RouteArgs();
+        foreach (var (name, value) in values)
+        {
+            if (value?.ToString() is { } text) args._values[name] = text;
+        }
+        return args;
+    }
 
     /// <summary>A required route value; a route without it is not this route, so NOT_FOUND.</summary>
     public string this[string name] =>
