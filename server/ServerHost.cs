@@ -130,7 +130,9 @@ public static class ServerHost
     /// </summary>
     public static WebApplication MapWatiRoutes(this WebApplication app)
     {
-        static HttpPipeline Pipeline(HttpContext ctx) => ctx.RequestServices.GetRequiredService<HttpPipeline>();
+        // From the root container (every platform service is a singleton), so a request creates no DI scope.
+        HttpPipeline? pipeline = null;
+        HttpPipeline Pipeline(HttpContext _) => pipeline ??= app.Services.GetRequiredService<HttpPipeline>();
         foreach (var route in RouteTable.All)
         {
             app.MapMethods("/" + route.Template, [route.Method], async ctx =>

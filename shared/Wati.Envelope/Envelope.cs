@@ -29,13 +29,16 @@ public static class Envelope
     public const string Success = "success";
     public const string ErrorStatus = "error";
 
+    /// <summary>The <c>meta</c> of an answer that has none: <c>{}</c>, shared and read-only.</summary>
+    private static readonly IDictionary<string, object?> NoMeta = System.Collections.ObjectModel.ReadOnlyDictionary<string, object?>.Empty;
+
     public static Envelope<T> Ok<T>(string requestId, T data, IDictionary<string, object?>? meta = null,
         Pagination? pagination = null) => new()
     {
         RequestId = requestId,
         Status = Success,
         Data = data,
-        Meta = meta ?? new Dictionary<string, object?>(),
+        Meta = meta ?? NoMeta,
         Pagination = pagination,
     };
 

@@ -8,8 +8,10 @@ namespace Wati.Platform.Http;
 /// <summary>
 /// What every route goes through, in either host: request id, authentication for the route's level,
 /// the handler, and the one error translator. A host only supplies the request and route values.
+/// Handlers resolve services from the container this singleton came from: the platform registers no
+/// scoped service, so no per-request scope is needed (and none is created unless a host asks for one).
 /// </summary>
-public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator errors, UsageRecorder usage)
+public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator errors, UsageRecorder usage, IServiceProvider services)
 {
     public async Task<IResult> RunAsync(RouteDef route, HttpRequest request, RouteArgs args, CancellationToken ct)
     {
@@ -31,7 +33,7 @@ public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator er
                 caller = await authenticator.TryAuthenticateAsync(request, ct);
             }
 
-            result = await route.Handler(new RequestContext(request, args, requestId, caller, ct));
+            result = await route.Handler(new RequestContext(request, args, requestId, caller, ct, services));
         }
         catch (Exception ex)
         {

@@ -6,7 +6,7 @@ using Wati.Platform.Auth;
 namespace Wati.Platform.Http;
 
 /// <summary>Everything a handler needs about the call it is answering.</summary>
-public sealed class RequestContext(HttpRequest request, RouteArgs args, string requestId, Caller? caller, CancellationToken ct)
+public sealed class RequestContext(HttpRequest request, RouteArgs args, string requestId, Caller? caller, CancellationToken ct, IServiceProvider services)
 {
     public HttpRequest Request { get; } = request;
     public RouteArgs Args { get; } = args;
@@ -18,7 +18,9 @@ public sealed class RequestContext(HttpRequest request, RouteArgs args, string r
 
     public Caller? OptionalCaller => caller;
 
-    public T Service<T>() where T : notnull => Request.HttpContext.RequestServices.GetRequiredService<T>();
+    /// <summary>A platform service (all are singletons).</summary>
+    /// <exception cref="InvalidOperationException">Not registered.</exception>
+    public T Service<T>() where T : notnull => services.GetRequiredService<T>();
 
     public IEnvelopeResult Ok<T>(T data, IDictionary<string, object?>? meta = null, int status = StatusCodes.Status200OK) =>
         new EnvelopeResult<T>(Envelope.Envelope.Ok(RequestId, data, meta), status);
