@@ -72,6 +72,7 @@ namespace Wati.Bench
     internal sealed class Report(Plan plan)
     {
         private readonly List<(string Section, string Row)> _rows = [];
+        private readonly string _loadBefore = Steps.LoadAverage();
         public double ApiRatio = double.NaN, DispatchP50 = double.NaN, OverheadPct = double.NaN, VipsRatio = double.NaN;
         public double ColdStartMs = double.NaN, ColdRatio = double.NaN;
         public bool CreditExact;
@@ -97,7 +98,7 @@ namespace Wati.Bench
             var sb = new StringBuilder();
             sb.AppendLine($"# bench/run{(plan.Quick ? " --quick" : "")}, {now:yyyy-MM-dd HH:mm} UTC");
             sb.AppendLine();
-            sb.AppendLine($"cores: {Environment.ProcessorCount}; load before: {Steps.LoadAverage()}; took {took.TotalSeconds:F0} s; " +
+            sb.AppendLine($"cores: {Environment.ProcessorCount}; load before: {_loadBefore}, after: {Steps.LoadAverage()}; took {took.TotalSeconds:F0} s; " +
                           $".NET {Environment.Version}; wrk {plan.WrkSeconds} s x {plan.WrkConnections} connections");
             sb.AppendLine();
             sb.AppendLine($"build measured (server and bare app alike): {plan.BuildNote()}");
