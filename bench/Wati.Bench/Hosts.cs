@@ -87,6 +87,26 @@ internal sealed class Host : IAsyncDisposable
         catch (IOException) { return double.NaN; }
     }
 
+    /// <summary>
+    /// CPU time the process has used so far, all its threads, in milliseconds (the first field of each
+    /// thread's <c>/proc/&lt;pid&gt;/task/&lt;tid&gt;/schedstat</c>, nanoseconds on the CPU); NaN where there is no /proc.
+    /// Unlike wall time it hardly moves with what else the machine runs.
+    /// </summary>
+    public double CpuMs()
+    {
+        try
+        {
+            long ns = 0;
+            foreach (var task in Directory.GetDirectories($"/proc/{Pid}/task"))
+            {
+                try { ns += long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0]); }
+                catch (IOException) { } // the thread ended meanwhile
+            }
+            return ns / 1e6;
+        }
+        catch (IOException) { return double.NaN; }
+    }
+
     /// <summary>Bytes of output (logs) the process has written so far.</summary>
     public long LogBytes()
     {

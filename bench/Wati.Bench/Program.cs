@@ -3,13 +3,16 @@ using System.Globalization;
 using System.Text;
 using Wati.Bench;
 
-// bench/run's driver. Usage: Wati.Bench --repo <root> [--quick]. Everything runs on loopback; each
+// bench/run's driver. Usage: Wati.Bench --repo <root> --builds <folder> --publish "<command>" [--quick];
+// <folder> holds the published server (server/) and bare app (bare/). Everything runs on loopback; each
 // step is bounded in time; the last line printed is the summary the issue asks for.
 var quick = args.Contains("--quick");
 var repo = Path.GetFullPath(ArgValue(args, "--repo") ?? ".");
+var builds = Path.GetFullPath(ArgValue(args, "--builds") ?? throw new ArgumentException("--builds <folder with server/ and bare/ published builds> is required"));
+var publish = ArgValue(args, "--publish") ?? "unknown";
 var work = Path.Combine(Path.GetTempPath(), "wati-bench-" + Environment.ProcessId);
 Directory.CreateDirectory(work);
-var plan = new Plan(quick, repo, work);
+var plan = new Plan(quick, repo, work, builds, publish);
 var report = new Report(plan);
 var total = Stopwatch.StartNew();
 try
@@ -34,7 +37,7 @@ static string? ArgValue(string[] args, string name)
 namespace Wati.Bench
 {
     /// <summary>Durations and sizes of one run; <c>--quick</c> keeps the whole run within 5 minutes.</summary>
-    internal sealed record Plan(bool Quick, string Repo, string Work)
+    internal sealed record Plan(bool Quick, string Repo, string Work, string Builds, string PublishCommand)
     {
         public int WrkSeconds => Quick ? 5 : 15;
         public int WrkWarmupSeconds => Quick ? 2 : 5;
@@ -45,8 +48,23 @@ namespace Wati.Bench
         public int ColdStarts => 5;
         public int SmallStore => 1_000;
         public int LargeStore => 100_000;
-        public string ServerDll => Path.Combine(Repo, "server/bin/Release/net10.0/Wati.Server.dll");
-        public string BareDll => Path.Combine(Repo, "bench/BareApp/bin/Release/net10.0/BareApp.dll");
+        public string ServerDll => Path.Combine(Builds, "server/Wati.Server.dll");
+        public string BareDll => Path.Combine(Builds, "bare/BareApp.dll");
+
+        /// <summary>Which build is measured: the publish command, and whether each host's own assembly holds ReadyToRun code (read from its PE header).</summary>
+        public string BuildNote() =>
+            $"{PublishCommand}; ReadyToRun code in Wati.Server.dll: {YesNo(IsReadyToRun(ServerDll))}, in Wati.Platform.dll: " +
+            $"{YesNo(IsReadyToRun(Path.Combine(Builds, "server/Wati.Platform.dll")))}, in BareApp.dll: {YesNo(IsReadyToRun(BareDll))}";
+
+        private static string YesNo(bool b) => b ? "yes" : "no";
+
+        /// <summary>Whether an assembly carries precompiled (ReadyToRun) code: its CLI header points at a managed native header.</summary>
+        public static bool IsReadyToRun(string path)
+        {
+            using var stream = File.OpenRead(path);
+            using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+            return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
+        }
         public static string F(double v, string format = "F1") => v.ToString(format, CultureInfo.InvariantCulture);
     }
 
@@ -54,6 +72,7 @@ namespace Wati.Bench
     internal sealed class Report(Plan plan)
     {
         private readonly List<(string Section, string Row)> _rows = [];
+        private readonly string _loadBefore = Steps.LoadAverage();
         public double ApiRatio = double.NaN, DispatchP50 = double.NaN, OverheadPct = double.NaN, VipsRatio = double.NaN;
         public double ColdStartMs = double.NaN, ColdRatio = double.NaN;
         public bool CreditExact;
@@ -79,8 +98,10 @@ namespace Wati.Bench
             var sb = new StringBuilder();
             sb.AppendLine($"# bench/run{(plan.Quick ? " --quick" : "")}, {now:yyyy-MM-dd HH:mm} UTC");
             sb.AppendLine();
-            sb.AppendLine($"cores: {Environment.ProcessorCount}; load before: {Steps.LoadAverage()}; took {took.TotalSeconds:F0} s; " +
+            sb.AppendLine($"cores: {Environment.ProcessorCount}; load before: {_loadBefore}, after: {Steps.LoadAverage()}; took {took.TotalSeconds:F0} s; " +
                           $".NET {Environment.Version}; wrk {plan.WrkSeconds} s x {plan.WrkConnections} connections");
+            sb.AppendLine();
+            sb.AppendLine($"build measured (server and bare app alike): {plan.BuildNote()}");
             sb.AppendLine();
             foreach (var group in _rows.GroupBy(r => r.Section))
             {

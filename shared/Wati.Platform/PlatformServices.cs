@@ -26,7 +26,7 @@ public static class PlatformServices
     public static IServiceCollection AddWatiPlatform(this IServiceCollection services, IConfiguration configuration)
     {
         PlatformProfile.Of(configuration);
-        services.AddWatiOptions<WatiOptions>(WatiOptions.Section).ValidateProblems((o, _) => o.Problems());
+        services.AddWatiOptions<WatiOptions, WatiOptionsValidator>(WatiOptions.Section).ValidateProblems((o, _) => o.Problems());
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IIdGenerator, RandomIdGenerator>();
         services.AddSingleton<KeyedLock>();
@@ -40,16 +40,16 @@ public static class PlatformServices
 
         // Features.
         services.AddAuth();
-        services.AddWatiOptions<CreditsOptions>(CreditsOptions.Section);
+        services.AddWatiOptions<CreditsOptions, CreditsOptionsValidator>(CreditsOptions.Section);
         services.AddSingleton<CreditsService>();
-        services.AddWatiOptions<BootstrapOptions>(BootstrapOptions.Section);
+        services.AddWatiOptionsWithoutAttributes<BootstrapOptions>(BootstrapOptions.Section);
         services.AddSingleton<UsersService>();
         services.AddHostedService<AdminBootstrap>();
         services.AddSingleton<ManifestService>();
-        services.AddWatiOptions<UploadOptions>(UploadOptions.Section);
+        services.AddWatiOptions<UploadOptions, UploadOptionsValidator>(UploadOptions.Section);
         services.AddSingleton<UploadsService>();
         services.AddSingleton<InputSources>();
-        services.AddWatiOptions<JobsOptions>(JobsOptions.Section);
+        services.AddWatiOptions<JobsOptions, JobsOptionsValidator>(JobsOptions.Section);
         services.AddSingleton<ModelPipeline>();
         services.AddSingleton<JobNotifier>();
         services.AddSingleton<JobsService>();
@@ -59,11 +59,11 @@ public static class PlatformServices
         services.AddSingleton<JobSweeper>();
         services.AddMetrics(configuration);
         services.AddSingleton<JobDelivery>();
-        services.AddWatiOptions<Batches.BatchesOptions>(Batches.BatchesOptions.Section);
+        services.AddWatiOptions<Batches.BatchesOptions, BatchesOptionsValidator>(Batches.BatchesOptions.Section);
         services.AddSingleton<Batches.BatchValidator>();
         services.AddSingleton<Batches.BatchesService>();
         services.AddSingleton<Batches.BatchFeeder>();
-        services.AddWatiOptions<Webhooks.WebhooksOptions>(Webhooks.WebhooksOptions.Section);
+        services.AddWatiOptions<Webhooks.WebhooksOptions, WebhooksOptionsValidator>(Webhooks.WebhooksOptions.Section);
         services.AddSingleton<Webhooks.WebhookSecrets>();
         services.AddSingleton<Webhooks.WebhookSender>();
 

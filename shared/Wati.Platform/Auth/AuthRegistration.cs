@@ -11,7 +11,7 @@ public static class AuthRegistration
 
     public static IServiceCollection AddAuth(this IServiceCollection services)
     {
-        services.AddWatiOptions<AuthOptions>(AuthOptions.Section)
+        services.AddWatiOptions<AuthOptions, AuthOptionsValidator>(AuthOptions.Section)
             .ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, PlatformProfile.IsAzure(sp)) is { } p ? [p] : []);
         services.AddSingleton(sp => new SigningKey(DataKeys.Resolve(
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.SigningKey, SigningKeyKey, Wati(sp), "jwt-signing.key")));

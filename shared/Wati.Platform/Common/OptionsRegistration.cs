@@ -1,11 +1,35 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Wati.Platform.Common;
 
-/// <summary>How every feature binds its options: one section, data annotations, checked at start.</summary>
+/// <summary>How every feature binds its options: one section, validation attributes, checked at start.</summary>
 public static class OptionsRegistration
 {
+    /// <summary>
+    /// Binds <typeparamref name="T"/> to <paramref name="section"/> and checks its validation attributes at
+    /// start with <typeparamref name="TValidator"/>, a source-generated <c>[OptionsValidator]</c>
+    /// (<c>Common/OptionsValidators.cs</c>): the same rules as data annotations, without their start-up reflection.
+    /// </summary>
+    public static OptionsBuilder<T> AddWatiOptions<T, TValidator>(this IServiceCollection services, string section)
+        where T : class where TValidator : class, IValidateOptions<T>
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, TValidator>());
+        return services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+    }
+
+    /// <summary>
+    /// Binds <typeparamref name="T"/>, a class with no validation attributes, to <paramref name="section"/>;
+    /// checks added with <see cref="ValidateProblems{T}"/> run at start.
+    /// </summary>
+    public static OptionsBuilder<T> AddWatiOptionsWithoutAttributes<T>(this IServiceCollection services, string section) where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+
+    /// <summary>
+    /// Binds <typeparamref name="T"/> to <paramref name="section"/> and checks its validation attributes at
+    /// start by reflection (data annotations). Slower to start than <see cref="AddWatiOptions{T, TValidator}"/>.
+    /// </summary>
     public static OptionsBuilder<T> AddWatiOptions<T>(this IServiceCollection services, string section) where T : class =>
         services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 

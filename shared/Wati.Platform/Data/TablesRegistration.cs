@@ -21,7 +21,7 @@ public static class TablesRegistration
     public static IServiceCollection AddTables(this IServiceCollection services, IConfiguration configuration)
     {
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "sqlite", "azure", "sqlite", "azure");
-        var options = services.AddWatiOptions<TablesOptions>(TablesOptions.Section);
+        var options = services.AddWatiOptionsWithoutAttributes<TablesOptions>(TablesOptions.Section);
         services.AddSingleton<IReadinessCheck>(sp => new TableStoreReadiness(sp.GetRequiredService<ITableStore>(), provider));
 
         if (provider == "sqlite")

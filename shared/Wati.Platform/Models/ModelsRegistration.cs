@@ -18,7 +18,7 @@ public static class ModelsRegistration
     public static IServiceCollection AddModelProvider(this IServiceCollection services, IConfiguration configuration)
     {
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "local", "replicate", "local", "replicate");
-        services.AddWatiOptions<ModelsOptions>(ModelsOptions.Section);
+        services.AddWatiOptions<ModelsOptions, ModelsOptionsValidator>(ModelsOptions.Section);
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
         if (provider == "replicate") return services.AddReplicateModelProvider();
         return services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(

@@ -16,7 +16,7 @@ public static class StorageRegistration
     public static IServiceCollection AddObjectStorage(this IServiceCollection services, IConfiguration configuration)
     {
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "filesystem", "s3", "filesystem", "s3");
-        var options = services.AddWatiOptions<StorageOptions>(StorageOptions.Section);
+        var options = services.AddWatiOptionsWithoutAttributes<StorageOptions>(StorageOptions.Section);
         services.AddSingleton<IPublicBaseUrl, RequestBaseUrl>();
         services.AddSingleton<IReadinessCheck>(sp => new ObjectStoreReadiness(sp.GetRequiredService<IObjectStore>(), provider));
 

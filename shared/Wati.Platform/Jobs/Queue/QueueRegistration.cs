@@ -23,7 +23,7 @@ public static class QueueRegistration
     public static IServiceCollection AddJobQueue(this IServiceCollection services, IConfiguration configuration)
     {
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "sqlite", "storage", "sqlite", "storage");
-        var options = services.AddWatiOptions<QueueOptions>(QueueOptions.Section);
+        var options = services.AddWatiOptionsWithoutAttributes<QueueOptions>(QueueOptions.Section);
         services.AddSingleton<IReadinessCheck>(sp => new QueueReadiness(sp.GetRequiredService<IJobQueueProducer>(), provider));
 
         if (provider == "sqlite")
