@@ -27,13 +27,6 @@ public static class OptionsRegistration
         services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
 
     /// <summary>
-    /// Binds <typeparamref name="T"/> to <paramref name="section"/> and checks its validation attributes at
-    /// start by reflection (data annotations). Slower to start than <see cref="AddWatiOptions{T, TValidator}"/>.
-    /// </summary>
-    public static OptionsBuilder<T> AddWatiOptions<T>(this IServiceCollection services, string section) where T : class =>
-        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
-
-    /// <summary>
     /// Adds a check that lists every problem of the bound options, each message naming its key; the
     /// host does not start while any is left (the options are validated on start).
     /// </summary>

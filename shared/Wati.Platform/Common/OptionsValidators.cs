@@ -22,3 +22,4 @@ namespace Wati.Platform.Common;
 [OptionsValidator] internal sealed partial class ModelsOptionsValidator : IValidateOptions<ModelsOptions>;
 [OptionsValidator] internal sealed partial class BatchesOptionsValidator : IValidateOptions<BatchesOptions>;
 [OptionsValidator] internal sealed partial class WebhooksOptionsValidator : IValidateOptions<WebhooksOptions>;
+[OptionsValidator] internal sealed partial class MetricsOptionsValidator : IValidateOptions<Metrics.MetricsOptions>;

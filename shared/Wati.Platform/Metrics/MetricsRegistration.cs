@@ -10,7 +10,7 @@ public static class MetricsRegistration
 {
     public static IServiceCollection AddMetrics(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddWatiOptions<MetricsOptions>(MetricsOptions.Section).ValidateProblems((o, _) => o.Problems());
+        services.AddWatiOptions<MetricsOptions, MetricsOptionsValidator>(MetricsOptions.Section).ValidateProblems((o, _) => o.Problems());
         services.TryAddSingleton<UsageRecorder>();
         services.TryAddSingleton<IJobEvents>(sp => sp.GetRequiredService<UsageRecorder>());
         services.AddHostedService<UsageWriter>();
