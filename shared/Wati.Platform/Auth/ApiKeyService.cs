@@ -84,7 +84,7 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
     {
         if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal) || key.Length > 200) return null;
         var hash = HashOf(key);
-        var lookup = await _lookups.GetOrLoadAsync(hash, async token =>
+        var lookup = _lookups.TryGet(hash, out var cached) ? cached : await _lookups.GetOrLoadAsync(hash, async token =>
         {
             var row = await store.GetAsync(KeysTable, hash, LookupRow, token);
             return row is null ? new Lookup(null, null, true) : new Lookup(row.GetString("user_id"), row.GetString("key_id"), row.GetBool("revoked") == true);
@@ -109,7 +109,14 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
         return (userId, keyId);
     }
 
-    private static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    /// <summary>Lowercase hex SHA-256 of the key's UTF-8 bytes (keys are at most 200 characters: checked by the caller).</summary>
+    private static string HashOf(string key)
+    {
+        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(key.Length)];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], hash);
+        return Convert.ToHexStringLower(hash);
+    }
 
 
     private static ApiKeyInfo ToInfo(TableEntity e) => new(

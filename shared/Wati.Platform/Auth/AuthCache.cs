@@ -19,6 +19,18 @@ public sealed class AuthCache<TValue>(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, (TValue Value, long Until)> _entries = new(StringComparer.Ordinal);
 
+    /// <summary>The value remembered for <paramref name="key"/>, if it is still fresh (no allocation: the hot path).</summary>
+    public bool TryGet(string key, out TValue value)
+    {
+        if (_entries.TryGetValue(key, out var hit) && time.GetTimestamp() < hit.Until)
+        {
+            value = hit.Value;
+            return true;
+        }
+        value = default!;
+        return false;
+    }
+
     /// <summary>The value remembered for <paramref name="key"/>, or else the one <paramref name="load"/> reads (then remembered).</summary>
     public async ValueTask<TValue> GetOrLoadAsync(string key, Func<CancellationToken, Task<TValue>> load, CancellationToken ct)
     {

@@ -33,7 +33,7 @@ public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITabl
         {
             if (await keys.ResolveAsync(credential, ct) is not { } owner) return null;
             // A key carries no role; the profile is the truth, and a deleted user's keys stop working.
-            var role = await _roles.GetOrLoadAsync(owner.UserId, async token =>
+            var role = _roles.TryGet(owner.UserId, out var known) ? known : await _roles.GetOrLoadAsync(owner.UserId, async token =>
                 await store.GetAsync(Users.UsersService.UsersTable, owner.UserId, Users.UsersService.ProfileRow, token) is { } profile
                     ? profile.GetString("role") ?? Roles.User
                     : null, ct);

@@ -10,6 +10,11 @@ public static class SqliteNative
     private static readonly Lazy<bool> Initialized = new(() =>
     {
         SQLitePCL.raw.SetProvider(new SQLitePCL.SQLite3Provider_sqlite3());
+        // No memory statistics: with them on (SQLite's default) every allocation inside SQLite takes one
+        // process-wide mutex, which concurrent readers were contending for (profiled under load: futex
+        // waits in pthread_mutex_lock from libsqlite3). Must precede SQLite's initialisation, which the first
+        // connection opened through this class performs; SQLITE_MISUSE (already initialised) is harmless.
+        SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MEMSTATUS, 0);
         return true;
     });
 
