@@ -31,7 +31,10 @@ public static class ServerHost
         var chosen = !IsServerProcess || args.Any(a => a.TrimStart('-', '/').StartsWith("contentRoot", StringComparison.OrdinalIgnoreCase)) ||
                      !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT")) ||
                      !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
-        return new WebApplicationOptions { Args = args, ContentRootPath = chosen ? null : AppContext.BaseDirectory };
+        // Settings are read once at start (the platform binds IOptions, never IOptionsMonitor), so watching the
+        // appsettings files for changes only cost start-up time (file watchers); a later argument can still say true.
+        string[] hostArgs = ["--hostBuilder:reloadConfigOnChange=false", .. args];
+        return new WebApplicationOptions { Args = hostArgs, ContentRootPath = chosen ? null : AppContext.BaseDirectory };
     }
 
     /// <summary>

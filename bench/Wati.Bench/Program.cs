@@ -40,8 +40,16 @@ namespace Wati.Bench
     internal sealed record Plan(bool Quick, string Repo, string Work, string Builds, string PublishCommand)
     {
         public int WrkSeconds => Quick ? 5 : 15;
-        public int WrkWarmupSeconds => Quick ? 2 : 5;
+        /// <summary>
+        /// wrk before each measurement, for the JIT's tiering (ReadyToRun code, then instrumented, then optimized) to
+        /// settle: after 2 s the server was still climbing (a second 5 s round ran 20-50% faster than the first), the
+        /// bare app, with far less code, was not.
+        /// </summary>
+        public int WrkWarmupSeconds => Quick ? 5 : 10;
         public int WrkConnections => 32;
+
+        /// <summary>Rounds over the HTTP targets (bare app, key, token, manifest), in rotating order.</summary>
+        public int HttpRounds => Quick ? 2 : 3;
         public int JobSeconds => Quick ? 8 : 25;
         public int MoneySeconds => Quick ? 4 : 15;
         public int VipsRuns => Quick ? 7 : 21;

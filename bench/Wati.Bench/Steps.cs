@@ -92,41 +92,47 @@ internal static class Steps
         return new ColdStart(healthy, cpu, ms);
     }
 
-    /// <summary>wrk against the bare app, then the server's credits (key, token) and manifest. Returns the key path's req/s.</summary>
-    private static async Task<double> HttpAsync(Plan plan, Report report, string dataDir, SeededUser bench)
+    /// <summary>
+    /// wrk against the bare app and the server's credits (API key, access token) and manifest. Both hosts run side by
+    /// side (the one not measured is idle); every target is warmed, then measured in rounds whose order rotates, so
+    /// that drift in a shared machine's load falls on all targets alike. Each figure is the mean of its rounds.
+    /// </summary>
+    private static async Task HttpAsync(Plan plan, Report report, string dataDir, SeededUser bench)
     {
         const string section = "HTTP overhead (wrk)";
-        report.Add(section, "target | req/s | p50 ms | p99 ms | non-2xx | RSS MiB | log bytes/req | ratio to bare");
-        Console.WriteLine("bench: wrk against the bare app");
-        double bareRps;
-        await using (var bare = Host.Start(plan.BareDll, plan.Work, new Dictionary<string, string>()))
+        Console.WriteLine("bench: wrk against the bare app and the server, in rotating rounds");
+        await using var bare = Host.Start(plan.BareDll, plan.Work, new Dictionary<string, string>());
+        await using var server = Host.Start(plan.ServerDll, plan.Work, ServerEnv(dataDir));
+        await bare.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+        await server.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
+        (string Name, Host Host, string Path, string? Auth)[] targets =
+        [
+            ("bare app GET /json", bare, "/json", null),
+            ("server GET /v1/credits (API key)", server, "/v1/credits", "Bearer " + bench.ApiKey),
+            ("server GET /v1/credits (access token)", server, "/v1/credits", "Bearer " + bench.Token),
+            ("server GET /v1/manifest (public)", server, "/v1/manifest", null),
+        ];
+        var results = targets.Select(_ => new List<Measured>()).ToArray();
+        for (var round = 0; round < plan.HttpRounds; round++)
         {
-            await bare.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
-            await Wrk.RunAsync(plan, bare.BaseUrl + "/json", null, plan.WrkWarmupSeconds);
-            var r = await MeasureAsync(plan, bare, "/json", null);
-            bareRps = r.Wrk.RequestsPerSecond;
-            report.Add(section, Row("bare app GET /json", r, 1));
+            for (var k = 0; k < targets.Length; k++)
+            {
+                var i = (k + round) % targets.Length;
+                results[i].Add(await MeasureAsync(plan, targets[i].Host, targets[i].Path, targets[i].Auth));
+            }
         }
 
-        Console.WriteLine("bench: wrk against the server");
-        double keyRps, tokenRps;
-        await using (var server = Host.Start(plan.ServerDll, plan.Work, ServerEnv(dataDir)))
+        report.Add(section, "target | req/s (mean of rounds) | each round | p50 ms | p99 ms | non-2xx | RSS MiB | log bytes/req | ratio to bare");
+        var bareRps = results[0].Average(m => m.Wrk.RequestsPerSecond);
+        for (var i = 0; i < targets.Length; i++)
         {
-            await server.WaitHealthyAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(60));
-            // Every target warmed (JIT tiering, caches) before any is measured, so none pays for going first.
-            foreach (var (path, auth) in new[] { ("/v1/credits", "Bearer " + bench.ApiKey), ("/v1/credits", "Bearer " + bench.Token), ("/v1/manifest", null) })
-                await Wrk.RunAsync(plan, server.BaseUrl + path, auth, plan.WrkWarmupSeconds);
-            var key = await MeasureAsync(plan, server, "/v1/credits", "Bearer " + bench.ApiKey);
-            keyRps = key.Wrk.RequestsPerSecond;
-            report.Add(section, Row("server GET /v1/credits (API key)", key, keyRps / bareRps));
-            var token = await MeasureAsync(plan, server, "/v1/credits", "Bearer " + bench.Token);
-            tokenRps = token.Wrk.RequestsPerSecond;
-            report.Add(section, Row("server GET /v1/credits (access token)", token, tokenRps / bareRps));
-            var manifest = await MeasureAsync(plan, server, "/v1/manifest", null);
-            report.Add(section, Row("server GET /v1/manifest (public)", manifest, manifest.Wrk.RequestsPerSecond / bareRps));
+            var list = results[i];
+            var rps = list.Average(m => m.Wrk.RequestsPerSecond);
+            report.Add(section, $"{targets[i].Name} | {F(rps, "F0")} | {string.Join(", ", list.Select(m => F(m.Wrk.RequestsPerSecond, "F0")))} | " +
+                                $"{F(list.Average(m => m.Wrk.P50Ms), "F2")} | {F(list.Average(m => m.Wrk.P99Ms), "F2")} | {list.Sum(m => m.Wrk.Non2xx)} | " +
+                                $"{F(list.Max(m => m.RssMiB), "F0")} | {F(list.Average(m => m.LogBytesPerRequest), "F1")} | {F(rps / bareRps, "F2")}");
         }
-        report.ApiRatio = Math.Min(keyRps, tokenRps) / bareRps;
-        return keyRps;
+        report.ApiRatio = Math.Min(results[1].Average(m => m.Wrk.RequestsPerSecond), results[2].Average(m => m.Wrk.RequestsPerSecond)) / bareRps;
     }
 
     private sealed record Measured(WrkResult Wrk, double RssMiB, double LogBytesPerRequest);
@@ -139,10 +145,6 @@ internal static class Steps
         var logBytes = host.LogBytes() - logBefore;
         return new Measured(r, host.RssMiB(), r.Requests > 0 ? (double)logBytes / r.Requests : double.NaN);
     }
-
-    private static string Row(string name, Measured m, double ratio) =>
-        $"{name} | {F(m.Wrk.RequestsPerSecond, "F0")} | {F(m.Wrk.P50Ms, "F2")} | {F(m.Wrk.P99Ms, "F2")} | {m.Wrk.Non2xx} | " +
-        $"{F(m.RssMiB, "F0")} | {F(m.LogBytesPerRequest, "F1")} | {F(ratio, "F2")}";
 
     private static async Task VipsAndJobsAsync(Plan plan, Report report, string dataDir, SeededUser[] users)
     {

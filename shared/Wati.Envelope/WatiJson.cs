@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Wati.Envelope;
 
@@ -12,7 +13,12 @@ public static class WatiJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
 
-    public static JsonSerializerOptions Create()
+    /// <summary>
+    /// New read-only options with the platform's rules. <paramref name="first"/>, when given, is asked for a type's
+    /// metadata before reflection (a source-generated context for the hottest answers: cheaper to build at start
+    /// and to run); it must name properties as these options do (snake_case).
+    /// </summary>
+    public static JsonSerializerOptions Create(IJsonTypeInfoResolver? first = null)
     {
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
@@ -24,6 +30,12 @@ public static class WatiJson
             MaxDepth = 32,
         };
         Configure(o);
+        if (first is not null)
+        {
+            // Then reflection for every other type (with a chain set, MakeReadOnly adds no default of its own).
+            o.TypeInfoResolverChain.Add(first);
+            o.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
+        }
         o.MakeReadOnly(populateMissingResolver: true);
         return o;
     }

@@ -80,7 +80,7 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
     /// The caller a key names, or null. The lookup is remembered for a few seconds (<see cref="AuthCache{TValue}"/>;
     /// a revocation here forgets it at once). Records the last use, to the minute, at most once a minute per key.
     /// </summary>
-    public async Task<(string UserId, string KeyId)?> ResolveAsync(string key, CancellationToken ct)
+    public async ValueTask<(string UserId, string KeyId)?> ResolveAsync(string key, CancellationToken ct)
     {
         if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal) || key.Length > 200) return null;
         var hash = HashOf(key);

@@ -13,7 +13,7 @@ public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITabl
     // A key's owner's role (null: no such user), remembered a few seconds: roles are set at sign-up.
     private readonly AuthCache<string?> _roles = new(time);
 
-    public async Task<Caller> AuthenticateAsync(HttpRequest request, CancellationToken ct)
+    public async ValueTask<Caller> AuthenticateAsync(HttpRequest request, CancellationToken ct)
     {
         var header = request.Headers.Authorization.ToString();
         if (header.Length == 0) throw new ApiException(ErrorCode.Unauthenticated, "missing Authorization: Bearer <token or API key>");
@@ -21,7 +21,7 @@ public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITabl
                ?? throw new ApiException(ErrorCode.Unauthenticated, "invalid, expired or revoked token or API key");
     }
 
-    public async Task<Caller?> TryAuthenticateAsync(HttpRequest request, CancellationToken ct)
+    public async ValueTask<Caller?> TryAuthenticateAsync(HttpRequest request, CancellationToken ct)
     {
         var header = request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";

@@ -67,8 +67,9 @@ public sealed class TokenService
     }
 
     /// <summary>The caller a token names, or null when it is not one of ours or no longer valid.</summary>
-    public async Task<Caller?> ValidateAsync(string token) =>
-        await _validated.GetOrLoadAsync(token, _ => ValidateUncachedAsync(token), CancellationToken.None);
+    public async ValueTask<Caller?> ValidateAsync(string token) =>
+        _validated.TryGet(token, out var known) ? known
+            : await _validated.GetOrLoadAsync(token, _ => ValidateUncachedAsync(token), CancellationToken.None);
 
     private async Task<Caller?> ValidateUncachedAsync(string token)
     {

@@ -80,7 +80,7 @@ internal static class JsonBuffer
         else writer.Reset(buffer);
         try
         {
-            JsonSerializer.Serialize(writer, value, WatiJson.Options);
+            JsonSerializer.Serialize(writer, value, EnvelopeJson.Options);
             writer.Flush();
         }
         finally
