@@ -52,8 +52,21 @@ internal static class PropertyCodec
         var bytes = max <= 1024 ? stackalloc byte[max] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max));
         try
         {
-            var length = System.Text.Encoding.UTF8.GetBytes(encoded, bytes);
-            var reader = new Utf8JsonReader(bytes[..length]);
+            DecodeInto(bytes[..System.Text.Encoding.UTF8.GetBytes(encoded, bytes)], target);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>As <see cref="DecodeInto(string, IDictionary{string, object?})"/>, from the stored UTF-8 bytes.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not what <see cref="Encode"/> writes.</exception>
+    public static void DecodeInto(ReadOnlySpan<byte> utf8, IDictionary<string, object?> target)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
             Expect(ref reader, JsonTokenType.StartObject);
             while (Next(ref reader) != JsonTokenType.EndObject)
             {
@@ -79,10 +92,6 @@ internal static class PropertyCodec
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             throw new InvalidDataException("Stored properties are not in the codec's format.", e);
-        }
-        finally
-        {
-            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -129,8 +129,47 @@ internal sealed class SqliteSession : IDisposable
         return command;
     }
 
+    private SQLitePCL.sqlite3_stmt? _pointRead;
+
+    /// <summary>
+    /// The point read (<c>etag, props</c> of one row by table, partition and row key) on a statement prepared once
+    /// per session through SQLite's own binding (SQLitePCLRaw, which Microsoft.Data.Sqlite is built on), without a
+    /// reader object, parameter objects or string conversions per call: the hottest store call, made on every
+    /// balance read and every uncached authentication. <paramref name="read"/> gets the row's ETag and its stored
+    /// properties as UTF-8; false when there is no such row.
+    /// </summary>
+    /// <exception cref="SqliteException">SQLite failed (the caller closes the session).</exception>
+    public bool ReadPoint(string sql, string table, string partitionKey, byte[] rowKey, Action<string, ReadOnlySpan<byte>> read)
+    {
+        var db = Connection.Handle!;
+        if (_pointRead is null) Check(SQLitePCL.raw.sqlite3_prepare_v2(db, sql, out _pointRead), db);
+        var stmt = _pointRead;
+        try
+        {
+            Check(SQLitePCL.raw.sqlite3_bind_text(stmt, 1, table), db);
+            Check(SQLitePCL.raw.sqlite3_bind_text(stmt, 2, partitionKey), db);
+            Check(SQLitePCL.raw.sqlite3_bind_blob(stmt, 3, rowKey), db);
+            var rc = SQLitePCL.raw.sqlite3_step(stmt);
+            if (rc == SQLitePCL.raw.SQLITE_DONE) return false;
+            if (rc != SQLitePCL.raw.SQLITE_ROW) Check(rc, db);
+            read(SQLitePCL.raw.sqlite3_column_text(stmt, 0).utf8_to_string(), SQLitePCL.raw.sqlite3_column_blob(stmt, 1));
+            return true;
+        }
+        finally
+        {
+            SQLitePCL.raw.sqlite3_reset(stmt);
+        }
+    }
+
+    private static void Check(int rc, SQLitePCL.sqlite3 db)
+    {
+        if (rc != SQLitePCL.raw.SQLITE_OK) throw new SqliteException(SQLitePCL.raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+    }
+
     public void Dispose()
     {
+        _pointRead?.Dispose();
+        _pointRead = null;
         foreach (var command in _commands.Values) command.Dispose();
         _commands.Clear();
         Connection.Dispose();

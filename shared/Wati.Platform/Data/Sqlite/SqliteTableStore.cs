@@ -55,16 +55,15 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         TableStoreRules.ValidateKey(rowKey, nameof(rowKey));
         cancellationToken.ThrowIfCancellationRequested();
 
+        var key = OrdinalKey.Encode(rowKey);
         return Task.FromResult(Use(session =>
         {
-            var command = session.Command(GetSql, null, "$tbl", "$pk", "$rk");
-            command.Parameters[0].Value = tbl;
-            command.Parameters[1].Value = partitionKey;
-            command.Parameters[2].Value = OrdinalKey.Encode(rowKey);
-            using var reader = command.ExecuteReader();
-            if (!reader.Read()) return null;
-            var entity = new TableEntity(partitionKey, rowKey) { ETag = reader.GetString(0) };
-            PropertyCodec.DecodeInto(reader.GetString(1), entity.Properties);
+            TableEntity? entity = null;
+            session.ReadPoint(GetSql, tbl, partitionKey, key, (etag, props) =>
+            {
+                entity = new TableEntity(partitionKey, rowKey) { ETag = etag };
+                PropertyCodec.DecodeInto(props, entity.Properties);
+            });
             return entity;
         }));
     }
