@@ -92,6 +92,30 @@ namespace Wati.Bench
             Console.WriteLine($"  [{section}] {row}");
         }
 
+        private static string Verdict(string name, bool met) => $"{name} {(met ? "met" : "missed")}";
+
+        /// <summary>A command's trimmed output, or "unknown" when it cannot run (no git checkout, no wrk).</summary>
+        private static string Probe(string file, params string[] args)
+        {
+            try
+            {
+                var psi = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in args) psi.ArgumentList.Add(a);
+                using var p = System.Diagnostics.Process.Start(psi)!;
+                var text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                return text.Trim();
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return "unknown";
+            }
+        }
+
+        private static string CpuModel() =>
+            File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name")) is { } line
+                ? line[(line.IndexOf(':') + 1)..].Trim() : "unknown";
+
         public string SummaryLine() =>
             $"bench: api_ratio={Plan.F(ApiRatio, "F2")} dispatch_p50_ms={Plan.F(DispatchP50)} overhead_pct={Plan.F(OverheadPct)} " +
             $"vips_ratio={Plan.F(VipsRatio, "F2")} cold_start_ms={Plan.F(ColdStartMs, "F0")} cold_ratio={Plan.F(ColdRatio, "F2")} " +
@@ -110,6 +134,10 @@ namespace Wati.Bench
                           $".NET {Environment.Version}; wrk {plan.WrkSeconds} s x {plan.WrkConnections} connections");
             sb.AppendLine();
             sb.AppendLine($"build measured (server and bare app alike): {plan.BuildNote()}");
+            sb.AppendLine();
+            sb.AppendLine($"source: {Probe("git", "-C", plan.Repo, "rev-parse", "--short", "HEAD")}" +
+                          $"{(Probe("git", "-C", plan.Repo, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results") is { Length: > 0 } ? " with uncommitted changes" : "")}; " +
+                          $"{Probe("wrk", "--version").Split('\n')[0]}; CPU: {CpuModel()}");
             sb.AppendLine();
             foreach (var group in _rows.GroupBy(r => r.Section))
             {
@@ -132,6 +160,12 @@ namespace Wati.Bench
                 sb.AppendLine();
             }
             sb.AppendLine($"targets: api_ratio >= 0.6, dispatch_p50_ms <= 10, overhead_pct <= 15, vips_ratio <= 1.1, cold_ratio <= 1.5, credit_exact = true");
+            sb.AppendLine();
+            sb.AppendLine("this run: " + string.Join(", ", new[]
+            {
+                Verdict("api_ratio", ApiRatio >= 0.6), Verdict("dispatch_p50_ms", DispatchP50 <= 10), Verdict("overhead_pct", OverheadPct <= 15),
+                Verdict("vips_ratio", VipsRatio <= 1.1), Verdict("cold_ratio", ColdRatio <= 1.5), Verdict("credit_exact", CreditExact),
+            }) + " (one run on a shared machine: compare several before concluding)");
             sb.AppendLine();
             sb.AppendLine(SummaryLine());
             File.WriteAllText(path, sb.ToString());
