@@ -84,9 +84,9 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
     {
         if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal) || key.Length > 200) return null;
         var hash = HashOf(key);
-        var lookup = _lookups.TryGet(hash, out var cached) ? cached : await _lookups.GetOrLoadAsync(hash, async token =>
+        var lookup = await _lookups.GetOrLoadAsync(hash, (Store: store, Hash: hash), static async (s, token) =>
         {
-            var row = await store.GetAsync(KeysTable, hash, LookupRow, token);
+            var row = await s.Store.GetAsync(KeysTable, s.Hash, LookupRow, token);
             return row is null ? new Lookup(null, null, true) : new Lookup(row.GetString("user_id"), row.GetString("key_id"), row.GetBool("revoked") == true);
         }, ct);
         if (lookup is not { Revoked: false, UserId: { } userId, KeyId: { } keyId }) return null;

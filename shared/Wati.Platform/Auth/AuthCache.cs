@@ -19,24 +19,16 @@ public sealed class AuthCache<TValue>(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, (TValue Value, long Until)> _entries = new(StringComparer.Ordinal);
 
-    /// <summary>The value remembered for <paramref name="key"/>, if it is still fresh (no allocation: the hot path).</summary>
-    public bool TryGet(string key, out TValue value)
-    {
-        if (_entries.TryGetValue(key, out var hit) && time.GetTimestamp() < hit.Until)
-        {
-            value = hit.Value;
-            return true;
-        }
-        value = default!;
-        return false;
-    }
-
-    /// <summary>The value remembered for <paramref name="key"/>, or else the one <paramref name="load"/> reads (then remembered).</summary>
-    public async ValueTask<TValue> GetOrLoadAsync(string key, Func<CancellationToken, Task<TValue>> load, CancellationToken ct)
+    /// <summary>
+    /// The value remembered for <paramref name="key"/>, or else the one <paramref name="load"/> reads from
+    /// <paramref name="state"/> (then remembered). A hit completes synchronously and allocates nothing, as long as
+    /// <paramref name="load"/> captures nothing (pass what it needs as <paramref name="state"/>).
+    /// </summary>
+    public async ValueTask<TValue> GetOrLoadAsync<TState>(string key, TState state, Func<TState, CancellationToken, Task<TValue>> load, CancellationToken ct)
     {
         var now = time.GetTimestamp();
         if (_entries.TryGetValue(key, out var hit) && now < hit.Until) return hit.Value;
-        var value = await load(ct);
+        var value = await load(state, ct);
         if (_entries.Count >= MaxEntries) _entries.Clear();
         _entries[key] = (value, now + (long)(Lifetime.TotalSeconds * time.TimestampFrequency));
         return value;

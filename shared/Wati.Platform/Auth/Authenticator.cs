@@ -33,8 +33,8 @@ public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITabl
         {
             if (await keys.ResolveAsync(credential, ct) is not { } owner) return null;
             // A key carries no role; the profile is the truth, and a deleted user's keys stop working.
-            var role = _roles.TryGet(owner.UserId, out var known) ? known : await _roles.GetOrLoadAsync(owner.UserId, async token =>
-                await store.GetAsync(Users.UsersService.UsersTable, owner.UserId, Users.UsersService.ProfileRow, token) is { } profile
+            var role = await _roles.GetOrLoadAsync(owner.UserId, (Store: store, owner.UserId), static async (s, token) =>
+                await s.Store.GetAsync(Users.UsersService.UsersTable, s.UserId, Users.UsersService.ProfileRow, token) is { } profile
                     ? profile.GetString("role") ?? Roles.User
                     : null, ct);
             return role is null ? null : new Caller(owner.UserId, role, "key", owner.KeyId);

@@ -68,8 +68,7 @@ public sealed class TokenService
 
     /// <summary>The caller a token names, or null when it is not one of ours or no longer valid.</summary>
     public async ValueTask<Caller?> ValidateAsync(string token) =>
-        _validated.TryGet(token, out var known) ? known
-            : await _validated.GetOrLoadAsync(token, _ => ValidateUncachedAsync(token), CancellationToken.None);
+        await _validated.GetOrLoadAsync(token, (Self: this, Token: token), static (s, _) => s.Self.ValidateUncachedAsync(s.Token), CancellationToken.None);
 
     private async Task<Caller?> ValidateUncachedAsync(string token)
     {
