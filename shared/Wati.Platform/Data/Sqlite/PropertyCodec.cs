@@ -41,26 +41,9 @@ internal static class PropertyCodec
     }
 
     /// <summary>
-    /// Reads what <see cref="Encode"/> wrote into <paramref name="target"/> with a forward-only reader (no
-    /// document is built: this runs for every row read).
+    /// Reads what <see cref="Encode"/> wrote, as the stored UTF-8 bytes, into <paramref name="target"/> with a
+    /// forward-only reader (no document is built: this runs for every row read).
     /// </summary>
-    /// <exception cref="InvalidDataException">The text is not what <see cref="Encode"/> writes.</exception>
-    public static void DecodeInto(string encoded, IDictionary<string, object?> target)
-    {
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(encoded.Length);
-        byte[]? rented = null;
-        var bytes = max <= 1024 ? stackalloc byte[max] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max));
-        try
-        {
-            DecodeInto(bytes[..System.Text.Encoding.UTF8.GetBytes(encoded, bytes)], target);
-        }
-        finally
-        {
-            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>As <see cref="DecodeInto(string, IDictionary{string, object?})"/>, from the stored UTF-8 bytes.</summary>
     /// <exception cref="InvalidDataException">The bytes are not what <see cref="Encode"/> writes.</exception>
     public static void DecodeInto(ReadOnlySpan<byte> utf8, IDictionary<string, object?> target)
     {

@@ -75,13 +75,17 @@ internal sealed class SqliteEntityWriter(SqliteSession session, SqliteTransactio
         throw Exists(partitionKey, rowKey) ? PreconditionFailed(partitionKey, rowKey) : NotFound(partitionKey, rowKey);
     }
 
-    private TableEntity? Read(string partitionKey, string rowKey)
+    private TableEntity? Read(string partitionKey, string rowKey) => Read(session, table, partitionKey, rowKey);
+
+    /// <summary>One row of <paramref name="table"/>, or null: the store's point read, also used inside a write's transaction.</summary>
+    public static TableEntity? Read(SqliteSession session, string table, string partitionKey, string rowKey)
     {
-        var command = Command("SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk", partitionKey, rowKey);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read()) return null;
-        var entity = new TableEntity(partitionKey, rowKey) { ETag = reader.GetString(0) };
-        PropertyCodec.DecodeInto(reader.GetString(1), entity.Properties);
+        TableEntity? entity = null;
+        session.ReadPoint(table, partitionKey, OrdinalKey.Encode(rowKey), (etag, props) =>
+        {
+            entity = new TableEntity(partitionKey, rowKey) { ETag = etag };
+            PropertyCodec.DecodeInto(props, entity.Properties);
+        });
         return entity;
     }
 

@@ -129,6 +129,8 @@ internal sealed class SqliteSession : IDisposable
         return command;
     }
 
+    private const string PointReadSql = "SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk";
+
     private SQLitePCL.sqlite3_stmt? _pointRead;
 
     /// <summary>
@@ -136,13 +138,14 @@ internal sealed class SqliteSession : IDisposable
     /// per session through SQLite's own binding (SQLitePCLRaw, which Microsoft.Data.Sqlite is built on), without a
     /// reader object, parameter objects or string conversions per call: the hottest store call, made on every
     /// balance read and every uncached authentication. <paramref name="read"/> gets the row's ETag and its stored
-    /// properties as UTF-8; false when there is no such row.
+    /// properties as UTF-8; false when there is no such row. Inside a transaction of this session's connection, it
+    /// reads that transaction's state.
     /// </summary>
     /// <exception cref="SqliteException">SQLite failed (the caller closes the session).</exception>
-    public bool ReadPoint(string sql, string table, string partitionKey, byte[] rowKey, Action<string, ReadOnlySpan<byte>> read)
+    public bool ReadPoint(string table, string partitionKey, byte[] rowKey, Action<string, ReadOnlySpan<byte>> read)
     {
         var db = Connection.Handle!;
-        if (_pointRead is null) Check(SQLitePCL.raw.sqlite3_prepare_v2(db, sql, out _pointRead), db);
+        if (_pointRead is null) Check(SQLitePCL.raw.sqlite3_prepare_v2(db, PointReadSql, out _pointRead), db);
         var stmt = _pointRead;
         try
         {

@@ -23,8 +23,6 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         ) WITHOUT ROWID;
         """;
 
-    private const string GetSql = "SELECT etag, props FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk";
-
     private readonly string _connectionString;
     private readonly SqliteSessions _sessions;
 
@@ -55,17 +53,7 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
         TableStoreRules.ValidateKey(rowKey, nameof(rowKey));
         cancellationToken.ThrowIfCancellationRequested();
 
-        var key = OrdinalKey.Encode(rowKey);
-        return Task.FromResult(Use(session =>
-        {
-            TableEntity? entity = null;
-            session.ReadPoint(GetSql, tbl, partitionKey, key, (etag, props) =>
-            {
-                entity = new TableEntity(partitionKey, rowKey) { ETag = etag };
-                PropertyCodec.DecodeInto(props, entity.Properties);
-            });
-            return entity;
-        }));
+        return Task.FromResult(Use(session => SqliteEntityWriter.Read(session, tbl, partitionKey, rowKey)));
     }
 
     public Task<string> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken = default) =>
@@ -127,7 +115,7 @@ public sealed class SqliteTableStore : ITableStore, IDisposable
             {
                 if (items.Count == take) { more = true; break; }
                 var entity = new TableEntity(query.PartitionKey, OrdinalKey.Decode((byte[])reader.GetValue(0))) { ETag = reader.GetString(1) };
-                PropertyCodec.DecodeInto(reader.GetString(2), entity.Properties);
+                PropertyCodec.DecodeInto(reader.GetFieldValue<byte[]>(2), entity.Properties); // the stored UTF-8, as the point read gets it
                 items.Add(entity);
             }
             return new TablePage(items, more ? OrdinalKey.ToContinuationToken(items[^1].RowKey) : null);
