@@ -55,62 +55,53 @@ public static class UsageRows
         return tally;
     }
 
+    /// <summary>
+    /// The histogram as (ms delta, calls) pairs of 7-bit-encoded integers (<see cref="BinaryWriter.Write7BitEncodedInt64"/>),
+    /// in parts of at most <see cref="MaxPartBytes"/>; each part starts its deltas from 0.
+    /// </summary>
     private static List<(byte[] Bytes, long Calls)> EncodeParts(Dictionary<long, long> histogram)
     {
         var parts = new List<(byte[], long)>();
-        var buffer = new byte[MaxPartBytes];
-        int length = 0;
+        var part = new MemoryStream();
+        var writer = new BinaryWriter(part);
         long previous = 0, calls = 0;
-        Span<byte> pair = stackalloc byte[20]; // two varints of at most 10 bytes
         foreach (var ms in histogram.Keys.Order())
         {
-            var n = Varint(pair, (ulong)(ms - previous));
-            var size = n + Varint(pair[n..], (ulong)histogram[ms]);
-            if (length + size > MaxPartBytes)
+            var before = part.Length;
+            writer.Write7BitEncodedInt64(ms - previous);
+            writer.Write7BitEncodedInt64(histogram[ms]);
+            if (part.Length > MaxPartBytes)
             {
-                parts.Add((buffer[..length], calls));
-                (length, calls) = (0, 0);
-                n = Varint(pair, (ulong)ms); // a new part starts from 0
-                size = n + Varint(pair[n..], (ulong)histogram[ms]);
+                part.SetLength(before);
+                parts.Add((part.ToArray(), calls));
+                (part, calls) = (new MemoryStream(), 0);
+                writer = new BinaryWriter(part);
+                writer.Write7BitEncodedInt64(ms);
+                writer.Write7BitEncodedInt64(histogram[ms]);
             }
-            pair[..size].CopyTo(buffer.AsSpan(length));
-            length += size;
             calls += histogram[ms];
             previous = ms;
         }
-        if (length > 0) parts.Add((buffer[..length], calls));
+        if (part.Length > 0) parts.Add((part.ToArray(), calls));
         return parts;
     }
 
+    /// <exception cref="FormatException">The part ends inside a number.</exception>
     private static void Decode(byte[] bytes, UsageTally into)
     {
-        var position = 0;
+        using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
         long ms = 0;
-        while (position < bytes.Length)
+        try
         {
-            ms += (long)ReadVarint(bytes, ref position);
-            into.AddDurations(ms, (long)ReadVarint(bytes, ref position));
+            while (reader.BaseStream.Position < bytes.Length)
+            {
+                ms += reader.Read7BitEncodedInt64();
+                into.AddDurations(ms, reader.Read7BitEncodedInt64());
+            }
         }
-    }
-
-    private static int Varint(Span<byte> into, ulong value)
-    {
-        var i = 0;
-        for (; value >= 0x80; value >>= 7) into[i++] = (byte)(value | 0x80);
-        into[i++] = (byte)value;
-        return i;
-    }
-
-    private static ulong ReadVarint(byte[] bytes, ref int position)
-    {
-        ulong value = 0;
-        for (var shift = 0; shift < 64; shift += 7)
+        catch (EndOfStreamException e)
         {
-            if (position >= bytes.Length) break;
-            var b = bytes[position++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80) return value;
+            throw new FormatException("a usage row's duration histogram ends inside a number", e);
         }
-        throw new FormatException("a usage row's duration histogram ends inside a number");
     }
 }
