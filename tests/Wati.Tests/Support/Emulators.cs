@@ -26,6 +26,20 @@ public static class Emulators
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};" +
         $"QueueEndpoint=http://127.0.0.1:{Port("WATI_TEST_AZURITE_QUEUE_PORT")}/devstoreaccount1;";
 
+    /// <summary>
+    /// Azurite's table service through the strict layer in the role of the app's managed identity
+    /// (<c>WATI_TEST_STRICT_MI_TABLE_PORT</c>): every operation the template's data-plane roles do not
+    /// grant (service properties and statistics) is refused with 403 AuthorizationPermissionMismatch.
+    /// </summary>
+    public static string AzuriteTablesAsManagedIdentity =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};" +
+        $"TableEndpoint=http://127.0.0.1:{Port("WATI_TEST_STRICT_MI_TABLE_PORT")}/devstoreaccount1;";
+
+    /// <summary>Azurite's queue service through the strict layer as the app's managed identity (<c>WATI_TEST_STRICT_MI_QUEUE_PORT</c>).</summary>
+    public static string AzuriteQueuesAsManagedIdentity =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};" +
+        $"QueueEndpoint=http://127.0.0.1:{Port("WATI_TEST_STRICT_MI_QUEUE_PORT")}/devstoreaccount1;";
+
     private static int Port(string variable) =>
         int.TryParse(Environment.GetEnvironmentVariable(variable), out var port) && port is > 0 and < 65536
             ? port
