@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Sourced by test.sh. Installs the storage emulators from tools/emulators (npm ci, from the committed
-# lock file), starts Azurite's table service and s3rver on free loopback ports, waits until both
-# answer, exports where they listen (WATI_TEST_AZURITE_TABLE_PORT, WATI_TEST_S3_PORT) and stops them
-# when the calling shell exits, whatever the tests did. Returns non-zero with a clear message when an
+# lock file), starts Azurite's table and queue services, the strict-Azure proxy in front of them
+# (tools/emulators/strict-azure.mjs, docs/decisions/0011) and s3rver on free loopback ports, waits until
+# all answer, exports where they listen and stops them when the calling shell exits, whatever the tests
+# did. WATI_TEST_AZURITE_TABLE_PORT / _QUEUE_PORT point at the proxy (account-key role), so every Azure
+# suite runs as strict as Azure; WATI_TEST_STRICT_MI_TABLE_PORT / _QUEUE_PORT are the proxy in the role
+# of the app's managed identity; WATI_TEST_AZURITE_RAW_TABLE_PORT / _QUEUE_PORT are Azurite itself (for
+# the proxy's own tests); WATI_TEST_S3_PORT is s3rver. Returns non-zero with a clear message when an
 # emulator cannot be installed or started: the suites that need them are not skipped.
 # Azurite always runs with --disableTelemetry: without it, it tries to reach a cloud metadata address
 # (no test may leave loopback) and then ignores SIGTERM.
@@ -61,7 +65,10 @@ emulators_wait() {
 emulators_start() {
   emulators_install || return 1
   local bin="$emulators_dir/node_modules/.bin" table_port queue_port s3_port
-  table_port=$(emulators_free_port) && queue_port=$(emulators_free_port) && s3_port=$(emulators_free_port) ||
+  local strict_table strict_queue strict_mi_table strict_mi_queue
+  table_port=$(emulators_free_port) && queue_port=$(emulators_free_port) && s3_port=$(emulators_free_port) &&
+    strict_table=$(emulators_free_port) && strict_queue=$(emulators_free_port) &&
+    strict_mi_table=$(emulators_free_port) && strict_mi_queue=$(emulators_free_port) ||
     { emulators_fail "no free loopback port"; return 1; }
 
   mkdir -p "$emulators_run/azurite" "$emulators_run/s3"
@@ -77,11 +84,26 @@ emulators_start() {
   emulator_pids+=($!)
   emulators_wait "Azurite (queues)" "$queue_port" "$emulators_run/azurite-queue.log" || return 1
 
-  "$bin/s3rver" --directory "$emulators_run/s3" --address 127.0.0.1 --port "$s3_port" --silent \
+  # The strict-Azure layer: Azure's limits and the managed identity's permissions in front of Azurite.
+  node "$emulators_dir/strict-azure.mjs" --table-upstream "$table_port" --queue-upstream "$queue_port" \
+    --table "$strict_table" --queue "$strict_queue" --mi-table "$strict_mi_table" --mi-queue "$strict_mi_queue" \
+    >"$emulators_run/strict-azure.log" 2>&1 &
+  emulator_pids+=($!)
+  emulators_wait "strict-azure" "$strict_table" "$emulators_run/strict-azure.log" || return 1
+  emulators_wait "strict-azure" "$strict_mi_queue" "$emulators_run/strict-azure.log" || return 1
+
+  # s3rver 3.7 on Node 17+ (OpenSSL 3) needs the legacy provider: it encrypts ListObjectsV2
+  # continuation tokens with DES, so a truncated listing (readiness lists MaxKeys=1, hence once the
+  # bucket holds two objects) answers 500 and readiness reports object storage down. s3rver only.
+  NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" "$bin/s3rver" --directory "$emulators_run/s3" --address 127.0.0.1 --port "$s3_port" --silent \
     >"$emulators_run/s3rver.log" 2>&1 &
   emulator_pids+=($!)
   emulators_wait "s3rver" "$s3_port" "$emulators_run/s3rver.log" || return 1
 
-  export WATI_TEST_AZURITE_TABLE_PORT=$table_port WATI_TEST_AZURITE_QUEUE_PORT=$queue_port WATI_TEST_S3_PORT=$s3_port
-  echo "emulators: Azurite tables on 127.0.0.1:$table_port, queues on 127.0.0.1:$queue_port, s3rver on 127.0.0.1:$s3_port"
+  export WATI_TEST_AZURITE_TABLE_PORT=$strict_table WATI_TEST_AZURITE_QUEUE_PORT=$strict_queue \
+    WATI_TEST_STRICT_MI_TABLE_PORT=$strict_mi_table WATI_TEST_STRICT_MI_QUEUE_PORT=$strict_mi_queue \
+    WATI_TEST_AZURITE_RAW_TABLE_PORT=$table_port WATI_TEST_AZURITE_RAW_QUEUE_PORT=$queue_port WATI_TEST_S3_PORT=$s3_port
+  echo "emulators: Azurite tables on 127.0.0.1:$table_port, queues on 127.0.0.1:$queue_port," \
+    "strict layer tables/queues on $strict_table/$strict_queue (managed identity $strict_mi_table/$strict_mi_queue)," \
+    "s3rver on 127.0.0.1:$s3_port"
 }

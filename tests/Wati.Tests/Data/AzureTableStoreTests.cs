@@ -32,14 +32,10 @@ public sealed class AzureTableStoreTests : TableStoreContract
     }
 
     [Fact]
-    public async Task OnePageAsksTheServiceForAtMostOneRowMoreThanThePage()
+    public async Task OnePageAsksTheServiceForAtMostThePageAndNoLookAheadRow()
     {
         var requests = new System.Collections.Concurrent.ConcurrentQueue<Uri>();
-        var options = new Azure.Data.Tables.TableClientOptions
-        {
-            Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(new Recorder(requests) { InnerHandler = new SocketsHttpHandler() })),
-        };
-        var store = new AzureTableStore(new Azure.Data.Tables.TableServiceClient(Emulators.AzuriteTables, options));
+        var store = RecordingStore(requests);
         var table = NewTableName();
         await store.ExecuteBatchAsync(table, Enumerable.Range(0, 50).Select(i => TableOperation.Insert(new TableEntity("p", $"k{i:D2}"))).ToList());
         requests.Clear();
@@ -47,8 +43,80 @@ public sealed class AzureTableStoreTests : TableStoreContract
         var page = await store.QueryAsync(table, new TableQuery("p") { Take = 10 });
 
         Assert.Equal(10, page.Items.Count);
-        var query = Assert.Single(requests, u => u.AbsolutePath.Contains(table, StringComparison.OrdinalIgnoreCase) && u.Query.Contains("filter", StringComparison.OrdinalIgnoreCase));
-        Assert.Contains("$top=11&", Uri.UnescapeDataString(query.Query) + "&", StringComparison.Ordinal);
+        Assert.NotNull(page.ContinuationToken);
+        var query = Assert.Single(requests, u => IsQueryOf(u, table));
+        Assert.Equal(10, TopOf(query));
+    }
+
+    /// <summary>
+    /// Finding 1 of issue 17: the default take (1000) used to ask for <c>$top=1001</c>, which Azure refuses
+    /// with 400 InvalidInput ("Query Entities": at most 1,000 per page); the strict layer refuses it too.
+    /// </summary>
+    [Fact]
+    public async Task ADefaultTakeListPassesTheStrictLayerAndPagesAcross1000Rows()
+    {
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<Uri>();
+        var store = RecordingStore(requests);
+        var table = NewTableName();
+        await InsertRowsAsync(store, table, 1001);
+        requests.Clear();
+
+        var first = await store.QueryAsync(table, new TableQuery("p"));
+        var second = await store.QueryAsync(table, new TableQuery("p") { ContinuationToken = first.ContinuationToken });
+
+        Assert.Equal(1000, first.Items.Count);
+        Assert.NotNull(first.ContinuationToken);
+        Assert.Equal(["k1000"], second.Items.Select(e => e.RowKey));
+        Assert.Null(second.ContinuationToken);
+        Assert.Equal(Enumerable.Range(0, 1001).Select(i => $"k{i:D4}"), first.Items.Concat(second.Items).Select(e => e.RowKey));
+        Assert.All(requests.Where(u => IsQueryOf(u, table)), u => Assert.InRange(TopOf(u), 1, 1000));
+    }
+
+    [Fact]
+    public async Task PagesOfAnyTakeVisitEveryRowOfALargePartitionOnce()
+    {
+        var table = NewTableName();
+        await InsertRowsAsync(Store, table, 2345);
+
+        var seen = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var page = await Store.QueryAsync(table, new TableQuery("p") { Take = 700, ContinuationToken = token });
+            Assert.InRange(page.Items.Count, 0, 700);
+            seen.AddRange(page.Items.Select(e => e.RowKey));
+            token = page.ContinuationToken;
+            pages++;
+        }
+        while (token is not null);
+
+        Assert.Equal(Enumerable.Range(0, 2345).Select(i => $"k{i:D4}"), seen);
+        Assert.InRange(pages, 4, 5);
+    }
+
+    private static async Task InsertRowsAsync(ITableStore store, string table, int count)
+    {
+        foreach (var chunk in Enumerable.Range(0, count).Chunk(100))
+            await store.ExecuteBatchAsync(table, chunk.Select(i => TableOperation.Insert(new TableEntity("p", $"k{i:D4}"))).ToList());
+    }
+
+    private static AzureTableStore RecordingStore(System.Collections.Concurrent.ConcurrentQueue<Uri> requests)
+    {
+        var options = new Azure.Data.Tables.TableClientOptions
+        {
+            Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(new Recorder(requests) { InnerHandler = new SocketsHttpHandler() })),
+        };
+        return new AzureTableStore(new Azure.Data.Tables.TableServiceClient(Emulators.AzuriteTables, options));
+    }
+
+    private static bool IsQueryOf(Uri uri, string table) =>
+        uri.AbsolutePath.Contains(table, StringComparison.OrdinalIgnoreCase) && uri.Query.Contains("filter", StringComparison.OrdinalIgnoreCase);
+
+    private static int TopOf(Uri uri)
+    {
+        var query = System.Web.HttpUtility.ParseQueryString(uri.Query);
+        return int.Parse(query["$top"] ?? throw new InvalidOperationException($"No $top in {uri}"), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private sealed class Recorder(System.Collections.Concurrent.ConcurrentQueue<Uri> requests) : DelegatingHandler

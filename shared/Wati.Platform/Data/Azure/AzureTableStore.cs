@@ -74,42 +74,50 @@ public sealed class AzureTableStore : ITableStore
     }
 
     /// <summary>
-    /// Asks the service for at most <c>Take + 1</c> rows of the range (so one page never reads the
-    /// whole partition), following the service's own continuation through empty or short pages until
-    /// it has them or the range ends. The extra row, when there is one, becomes the next page's start.
+    /// Asks the service for at most <c>Take</c> rows (never more than 1,000 per request: Azure refuses a
+    /// larger <c>$top</c> with 400 InvalidInput, "Query Entities"), following the service's own
+    /// continuation through empty or short pages, each request asking only for the rows still missing.
+    /// Whether more rows follow is the service's word: its continuation token, wrapped with the partition
+    /// key, becomes the page's token; there is no look-ahead row.
     /// </summary>
     public async Task<TablePage> QueryAsync(string table, TableQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         TableStoreRules.ValidateKey(query.PartitionKey, nameof(query.PartitionKey));
         var take = Math.Clamp(query.Take, 1, MaxTake);
-        var from = query.RowKeyFrom;
-        if (query.ContinuationToken is not null)
-        {
-            var next = QueryContinuation.Parse(query.ContinuationToken, query.PartitionKey);
-            if (from is null || string.CompareOrdinal(next, from) > 0) from = next;
-        }
+        var serviceToken = query.ContinuationToken is null ? null : QueryContinuation.Parse(query.ContinuationToken, query.PartitionKey);
         var client = await ClientAsync(table, cancellationToken).ConfigureAwait(false);
+        var filter = RangeFilter(query.PartitionKey, query.RowKeyFrom, query.RowKeyTo);
 
-        var items = new List<TableEntity>(Math.Min(take + 1, 128));
-        var pages = client.QueryAsync<SdkEntity>(RangeFilter(query.PartitionKey, from, query.RowKeyTo), take + 1,
-            cancellationToken: cancellationToken).AsPages(pageSizeHint: take + 1);
+        var items = new List<TableEntity>(Math.Min(take, 128));
         try
         {
-            await foreach (var page in pages.ConfigureAwait(false))
+            do
             {
+                var missing = take - items.Count;
+                var page = await FirstPageAsync(client, filter, missing, serviceToken, cancellationToken).ConfigureAwait(false);
+                if (page is null) break;
                 items.AddRange(page.Values.Select(AzureEntities.FromSdk));
-                if (items.Count > take) break;
+                serviceToken = page.ContinuationToken;
             }
+            while (items.Count < take && !string.IsNullOrEmpty(serviceToken));
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return new TablePage([], null);
         }
 
-        if (items.Count <= take) return new TablePage(items, null);
-        var token = QueryContinuation.Create(query.PartitionKey, items[take].RowKey);
-        return new TablePage(items.GetRange(0, take), token);
+        var token = string.IsNullOrEmpty(serviceToken) ? null : QueryContinuation.Create(query.PartitionKey, serviceToken);
+        return new TablePage(items, token);
+    }
+
+    /// <summary>One request of a query: at most <paramref name="top"/> rows from <paramref name="continuation"/>.</summary>
+    private static async Task<Page<SdkEntity>?> FirstPageAsync(TableClient client, string filter, int top, string? continuation,
+        CancellationToken cancellationToken)
+    {
+        var pages = client.QueryAsync<SdkEntity>(filter, top, cancellationToken: cancellationToken).AsPages(continuation, top);
+        await foreach (var page in pages.ConfigureAwait(false)) return page;
+        return null;
     }
 
     /// <inheritdoc/>
@@ -210,16 +218,17 @@ public sealed class AzureTableStore : ITableStore
 }
 
 /// <summary>
-/// The port's continuation token for the Azure backend: the next partition key and the next row key
-/// (the first row not yet returned), base64url-encoded. Keys never contain control characters
-/// (<see cref="TableStoreRules.ValidateKey"/>), so a line feed separates them.
+/// The port's continuation token for the Azure backend: the partition key and the service's own
+/// continuation token (its next partition and row key markers, opaque to us), base64url-encoded.
+/// Keys never contain control characters (<see cref="TableStoreRules.ValidateKey"/>), so a line feed
+/// separates them.
 /// </summary>
 internal static class QueryContinuation
 {
-    public static string Create(string partitionKey, string nextRowKey) =>
-        System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(partitionKey + "\n" + nextRowKey));
+    public static string Create(string partitionKey, string serviceToken) =>
+        System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(partitionKey + "\n" + serviceToken));
 
-    /// <summary>The next row key; the token must belong to <paramref name="partitionKey"/>.</summary>
+    /// <summary>The service's continuation token; the token must belong to <paramref name="partitionKey"/>.</summary>
     /// <exception cref="ArgumentException">A token that this store did not issue for this partition.</exception>
     public static string Parse(string token, string partitionKey)
     {
@@ -232,8 +241,8 @@ internal static class QueryContinuation
         {
             throw new ArgumentException("Malformed continuation token.", nameof(token), e);
         }
-        var parts = text.Split('\n');
-        if (parts.Length != 2 || parts[0] != partitionKey)
+        var parts = text.Split('\n', 2);
+        if (parts.Length != 2 || parts[0] != partitionKey || parts[1].Length == 0)
             throw new ArgumentException("The continuation token does not belong to this query.", nameof(token));
         return parts[1];
     }
