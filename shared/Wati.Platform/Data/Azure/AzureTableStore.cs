@@ -125,6 +125,11 @@ public sealed class AzureTableStore : ITableStore
     {
         TableStoreRules.ValidateBatch(operations);
         var client = await ClientAsync(table, cancellationToken).ConfigureAwait(false);
+        var payload = TransactionPayload.UpperBound(client.Uri, operations);
+        if (payload > TransactionPayload.MaxBytes)
+            throw new ArgumentException(
+                $"The batch could take {payload} bytes on the wire; Azure takes at most 4 MiB per transaction (413 RequestBodyTooLarge). Split it into several batches.",
+                nameof(operations));
         var actions = operations.Select(ToAction).ToList();
         try
         {
