@@ -47,7 +47,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/wati-check.XXXXXX")
 body="$work/body" headers="$work/headers"
 passed=0 failed=0 code="" rid=""
 account_ready=false cleaned=false
-user_id="" key_id="" batch_id=""
+user_id="" key_id="" batch_id="" first_output=""
 declare -a job_ids=()
 
 # --- embedded test images (made for this script; PNG, RGB or RGBA) --------------------------------
@@ -94,7 +94,7 @@ req() {
 # Why the last answer is not what was expected: its status, error code and message (never a header).
 why() {
   if [[ $code == 000 ]]; then
-    printf 'no answer: %s' "$(head -c 200 "$work/curl.err" | tr '\n' ' ')"
+    printf 'no answer: %s' "$(head -c 200 "$work/curl.err" | tr '\n' ' ' | sed 's/ *$//')"
     return
   fi
   local detail
@@ -158,6 +158,7 @@ model() {
   [[ -n $urls ]] || { flunk "$step" "job $job succeeded without an output URL"; return 1; }
   while IFS= read -r url; do
     problem=$(download "$url") || { flunk "$step" "job $job: $problem"; return 1; }
+    [[ -n $first_output ]] || first_output=$url
     n=$((n + 1))
   done <<<"$urls"
   pass "$step: job $job succeeded, $n output(s) download as images"
@@ -210,7 +211,15 @@ cleanup() {
     req DELETE "/v1/jobs/$id" -H @"$work/h.user"
     if [[ $code == 200 ]]; then gone=$((gone + 1)); else failures=$((failures + 1)); flunk "cleanup: delete job $id" "$(why), expected 200"; fi
   done <<<"$ids"
-  ((failures == 0)) && pass "cleanup: $gone job(s) deleted with their outputs"
+  if ((failures == 0)); then
+    # A deleted job's files are gone: the URL the check downloaded first no longer serves an image.
+    if [[ -n $first_output ]] && download "$first_output" >/dev/null; then
+      rid=""
+      flunk "cleanup: delete jobs" "$gone job(s) deleted, but an output URL of one still serves its image"
+    else
+      pass "cleanup: $gone job(s) deleted with their outputs"
+    fi
+  fi
   if [[ -n $key_id ]]; then
     req DELETE "/v1/api-keys/$key_id" -H @"$work/h.user"
     if expect "cleanup: revoke API key $key_id" 200; then
