@@ -270,7 +270,6 @@ json=(-H 'Content-Type: application/json')
 req POST /v1/auth/register "${json[@]}" --data-binary @"$work/register.json"
 expect "register test account" 201 || finish
 user_id=$(data .data.user.id)
-[[ -n $user_id ]] || user_id=$(data .data.user_id)
 pass "register test account $email (display name \"deployment check\")"
 
 req POST /v1/auth/login "${json[@]}" --data-binary @"$work/login.json"
@@ -283,7 +282,11 @@ account_ready=true
 req GET /v1/users/me -H @"$work/h.user"
 if expect "log in" 200; then
   user_id=$(data .data.id)
-  pass "log in (users/me: $user_id)"
+  if [[ $(data .data.display_name) == "deployment check" ]]; then
+    pass "log in (users/me: $user_id, \"deployment check\")"
+  else
+    flunk "log in" "users/me names the account '$(data .data.display_name)', expected \"deployment check\""
+  fi
 fi
 
 req POST /v1/api-keys -H @"$work/h.user" "${json[@]}" -d '{"name":"deployment check"}'
