@@ -4,6 +4,7 @@ using FakeReplicate;
 using Wati.Tests.Composition;
 using Wati.Tests.Queue;
 using Wati.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Wati.Tests.Api;
 
@@ -11,7 +12,7 @@ namespace Wati.Tests.Api;
 /// <c>scripts/check-deployment.sh</c> passes against a fresh server on embedded defaults, and names what
 /// fails (issue 17, Build 3 and "Done when").
 /// </summary>
-public sealed partial class DeploymentCheckTests
+public sealed partial class DeploymentCheckTests(ITestOutputHelper log)
 {
     [Fact]
     public async Task Check_passes_every_step_on_embedded_defaults_and_fails_by_name_without_the_admin()
@@ -21,12 +22,14 @@ public sealed partial class DeploymentCheckTests
             new Dictionary<string, string> { ["Wati__DataDir"] = data.Path });
 
         var run = await DeploymentCheck.RunAsync(server.BaseUrl);
+        log.WriteLine(run.ToString());
         AssertPassed(run);
 
         // A wrong admin password: that step fails with its reason and request id, the rest still runs, the
         // verdict counts it, the exit code says so, and the test account is still cleaned up.
         const string wrong = "not the admin's password 93c1";
         var failing = await DeploymentCheck.RunAsync(server.BaseUrl, wrong);
+        log.WriteLine(failing.ToString());
 
         Assert.True(failing.ExitCode == 1, failing.ToString());
         var fail = Assert.Single(failing.Lines, l => l.StartsWith("FAIL ", StringComparison.Ordinal));
@@ -67,7 +70,7 @@ public sealed partial class DeploymentCheckTests
 /// <c>jobs-*</c> queues, so it runs apart from the other suites that do.
 /// </summary>
 [Collection(AzuriteJobQueues.Name)]
-public sealed class DeploymentCheckOnAzureTests
+public sealed class DeploymentCheckOnAzureTests(ITestOutputHelper log)
 {
     [Fact]
     public async Task Check_passes_every_step_on_the_azure_profile_with_azurite_s3rver_and_the_fake_replicate()
@@ -91,10 +94,14 @@ public sealed class DeploymentCheckOnAzureTests
             ["Wati__Models__Provider"] = "replicate",
             ["Wati__Models__Replicate__Token"] = replicate.Token,
             ["Wati__Models__Replicate__BaseUrl"] = replicate.BaseUrl,
+            // The fake's predictions advance per poll, not with time: poll it often rather than back off to 5 s.
+            ["Wati__Models__Replicate__PollInitialDelayMs"] = "50",
+            ["Wati__Models__Replicate__PollMaxDelayMs"] = "200",
         };
         await using var server = await DeploymentCheck.Server.StartAsync(port, settings);
 
         var run = await DeploymentCheck.RunAsync(server.BaseUrl);
+        log.WriteLine(run.ToString());
 
         DeploymentCheckTests.AssertPassed(run);
         // The four models ran at Replicate (the fake), not on local libvips: one prediction per job, six in all.
