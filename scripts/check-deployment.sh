@@ -241,6 +241,7 @@ finish() {
 }
 # shellcheck disable=SC2317 # called by the trap below
 on_signal() {
+  rid=""
   flunk "interrupted" "stopped by a signal before the check finished"
   finish
 }
@@ -263,8 +264,8 @@ od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$work/password"
 jq -n --arg email "$email" --rawfile password "$work/password" \
   '{email: $email, password: $password, display_name: "deployment check"}' >"$work/register.json"
 jq -n --arg email "$email" --rawfile password "$work/password" '{email: $email, password: $password}' >"$work/login.json"
-jq -n --arg email "$WATI_CHECK_ADMIN_EMAIL" --arg password "$WATI_CHECK_ADMIN_PASSWORD" \
-  '{email: $email, password: $password}' >"$work/admin-login.json"
+# Read from the environment inside jq: an argument would show the password in the process list.
+jq -n '{email: $ENV.WATI_CHECK_ADMIN_EMAIL, password: $ENV.WATI_CHECK_ADMIN_PASSWORD}' >"$work/admin-login.json"
 json=(-H 'Content-Type: application/json')
 
 req POST /v1/auth/register "${json[@]}" --data-binary @"$work/register.json"
