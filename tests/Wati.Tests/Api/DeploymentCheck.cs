@@ -11,14 +11,18 @@ namespace Wati.Tests.Api;
 /// Runs <c>scripts/check-deployment.sh</c> (issue 17, "A check to run against a deployment") against the
 /// built server started as a process, the way an operator runs it against a deployment.
 /// </summary>
-internal static class DeploymentCheck
+public static class DeploymentCheck
 {
+    /// <summary>The admin the server is started with (<c>Wati:Bootstrap</c>) and the script is given.</summary>
     public const string AdminEmail = "admin@example.com";
+
+    /// <summary>Its password: never to appear in what the script prints.</summary>
     public const string AdminPassword = "the check's admin PASSWORD 7f3a";
 
     /// <summary>One run of the script: its exit code and its output, stdout and stderr apart.</summary>
     public sealed record Run(int ExitCode, string Output, string Errors)
     {
+        /// <summary>The lines it printed on stdout.</summary>
         public IReadOnlyList<string> Lines => Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         /// <summary>Everything it printed, for an assertion's message.</summary>
@@ -37,8 +41,10 @@ internal static class DeploymentCheck
             BaseUrl = baseUrl;
         }
 
+        /// <summary>Where it listens, e.g. <c>http://127.0.0.1:41234</c>.</summary>
         public string BaseUrl { get; }
 
+        /// <summary>What it printed so far, for an assertion's message.</summary>
         public string Log
         {
             get { lock (_log) return _log.ToString(); }
@@ -91,6 +97,7 @@ internal static class DeploymentCheck
             Assert.Fail("the server did not answer /healthz:\n" + Log);
         }
 
+        /// <summary>Kills the server and waits until it has exited.</summary>
         public async ValueTask DisposeAsync()
         {
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
@@ -101,9 +108,11 @@ internal static class DeploymentCheck
 
     /// <summary>
     /// <c>bash scripts/check-deployment.sh BASE_URL</c> with the admin from the environment; killed (and the
-    /// test failed) if it has not ended within five minutes, so a hang cannot stall the test run.
+    /// test failed) if it has not ended within five minutes, so a hang cannot stall the test run. With
+    /// <paramref name="interruptAfter"/>, the script is sent SIGTERM (as Ctrl+C or a CI timeout would) once it
+    /// has printed a line starting with it.
     /// </summary>
-    public static async Task<Run> RunAsync(string baseUrl, string adminPassword = AdminPassword)
+    public static async Task<Run> RunAsync(string baseUrl, string adminPassword = AdminPassword, string? interruptAfter = null)
     {
         var psi = new ProcessStartInfo("bash")
         {
@@ -116,8 +125,23 @@ internal static class DeploymentCheck
         psi.Environment["WATI_CHECK_ADMIN_PASSWORD"] = adminPassword;
         psi.Environment["WATI_CHECK_POLL_SECONDS"] = "120";
         using var process = Process.Start(psi)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
+        var output = new StringBuilder();
+        var errors = new StringBuilder();
+        var interrupted = 0;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (output) output.Append(e.Data).Append('\n');
+            if (interruptAfter is not null && e.Data.StartsWith(interruptAfter, StringComparison.Ordinal) &&
+                Interlocked.Exchange(ref interrupted, 1) == 0)
+                Terminate(process.Id);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) lock (errors) errors.Append(e.Data).Append('\n');
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         try
         {
@@ -126,10 +150,18 @@ internal static class DeploymentCheck
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            Assert.Fail("check-deployment.sh did not end within 5 minutes:\n" + await output + await errors);
         }
-        return new Run(process.ExitCode, await output, await errors);
+        process.WaitForExit(); // every line of output received
+        var run = new Run(process.ExitCode, output.ToString(), errors.ToString());
+        Assert.False(limit.IsCancellationRequested, "check-deployment.sh did not end within 5 minutes:\n" + run);
+        return run;
+    }
+
+    // SIGTERM (Process.Kill sends SIGKILL, which no script can clean up after).
+    private static void Terminate(int pid)
+    {
+        using var kill = Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     /// <summary>The steps every passing run reports, in the words of the script's "ok" lines.</summary>
@@ -146,6 +178,7 @@ internal static class DeploymentCheck
         "cleanup: batch ", "cleanup: 6 job(s) deleted", "cleanup: API key ",
     ];
 
+    /// <summary>A loopback port free at the time of the call.</summary>
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);

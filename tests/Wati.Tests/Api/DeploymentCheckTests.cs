@@ -9,35 +9,66 @@ using Xunit.Abstractions;
 namespace Wati.Tests.Api;
 
 /// <summary>
-/// <c>scripts/check-deployment.sh</c> passes against a fresh server on embedded defaults, and names what
-/// fails (issue 17, Build 3 and "Done when").
+/// <c>scripts/check-deployment.sh</c> passes against a fresh server on embedded defaults, names what fails,
+/// and cleans up after itself even when interrupted (issue 17, Build 3 and "Done when").
 /// </summary>
-public sealed partial class DeploymentCheckTests(ITestOutputHelper log)
+public sealed partial class DeploymentCheckTests(DeploymentCheckTests.EmbeddedServer embedded, ITestOutputHelper log)
+    : IClassFixture<DeploymentCheckTests.EmbeddedServer>
 {
-    [Fact]
-    public async Task Check_passes_every_step_on_embedded_defaults_and_fails_by_name_without_the_admin()
+    /// <summary>One built server on embedded defaults (its own data folder) for the runs of this class.</summary>
+    public sealed class EmbeddedServer : IAsyncLifetime
     {
-        using var data = new TempDir();
-        await using var server = await DeploymentCheck.Server.StartAsync(DeploymentCheck.FreePort(),
-            new Dictionary<string, string> { ["Wati__DataDir"] = data.Path });
+        private readonly TempDir _data = new();
 
-        var run = await DeploymentCheck.RunAsync(server.BaseUrl);
+        public DeploymentCheck.Server Server { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Server = await DeploymentCheck.Server.StartAsync(DeploymentCheck.FreePort(),
+            new Dictionary<string, string> { ["Wati__DataDir"] = _data.Path });
+
+        public async Task DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            _data.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Check_passes_every_step_on_embedded_defaults()
+    {
+        var run = await DeploymentCheck.RunAsync(embedded.Server.BaseUrl);
         log.WriteLine(run.ToString());
+
         AssertPassed(run);
+    }
 
-        // A wrong admin password: that step fails with its reason and request id, the rest still runs, the
-        // verdict counts it, the exit code says so, and the test account is still cleaned up.
+    [Fact]
+    public async Task A_failing_step_is_named_with_its_reason_and_request_id_the_rest_still_runs_and_the_exit_code_is_1()
+    {
         const string wrong = "not the admin's password 93c1";
-        var failing = await DeploymentCheck.RunAsync(server.BaseUrl, wrong);
-        log.WriteLine(failing.ToString());
 
-        Assert.True(failing.ExitCode == 1, failing.ToString());
-        var fail = Assert.Single(failing.Lines, l => l.StartsWith("FAIL ", StringComparison.Ordinal));
+        var run = await DeploymentCheck.RunAsync(embedded.Server.BaseUrl, wrong);
+        log.WriteLine(run.ToString());
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        var fail = Assert.Single(run.Lines, l => l.StartsWith("FAIL ", StringComparison.Ordinal));
         Assert.Matches(@"^FAIL admin log in: HTTP 401 UNAUTHENTICATED: .*\(req_[0-9a-f]+\)$", fail);
-        Assert.Matches(@"^check-deployment: \d+ ok, 1 failed$", failing.Lines[^1]);
-        Assert.Contains(failing.Lines, l => l.StartsWith("ok   gfpgan job: ", StringComparison.Ordinal));
-        Assert.Contains(failing.Lines, l => l.StartsWith("ok   cleanup: API key ", StringComparison.Ordinal));
-        Assert.DoesNotContain(wrong, failing.Output + failing.Errors);
+        Assert.Matches(@"^check-deployment: \d+ ok, 1 failed$", run.Lines[^1]);
+        Assert.Contains(run.Lines, l => l.StartsWith("ok   gfpgan job: ", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.StartsWith("ok   cleanup: API key ", StringComparison.Ordinal));
+        Assert.DoesNotContain(wrong, run.Output + run.Errors);
+    }
+
+    [Fact]
+    public async Task An_interrupted_check_says_so_and_still_deletes_its_jobs_and_revokes_its_key()
+    {
+        var run = await DeploymentCheck.RunAsync(embedded.Server.BaseUrl, interruptAfter: "ok   gfpgan job: ");
+        log.WriteLine(run.ToString());
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("FAIL interrupted: stopped by a signal before the check finished (no request id)", run.Lines);
+        Assert.Contains(run.Lines, l => Regex.IsMatch(l, @"^ok   cleanup: [1-9]\d* job\(s\) deleted with their outputs$"));
+        Assert.Contains(run.Lines, l => Regex.IsMatch(l, @"^ok   cleanup: API key key_\w+ revoked and refused \(401\)$"));
+        Assert.Matches(@"^check-deployment: \d+ ok, 1 failed$", run.Lines[^1]);
     }
 
     /// <summary>
