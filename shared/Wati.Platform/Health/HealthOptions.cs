@@ -11,5 +11,5 @@ public sealed class HealthOptions
     /// How long one readiness check may take, in milliseconds; the checks run at once, so <c>/readyz</c>
     /// answers within about this long. A check that has not answered by then is reported as failing.
     /// </summary>
-    [Range(100, 30_000)] public int CheckTimeoutMilliseconds { get; set; } = 1500;
+    [Range(100, 30_000)] public int CheckTimeoutMilliseconds { get; set; } = 2000;
 }

@@ -27,6 +27,8 @@ public sealed class AdapterSelectionTests
         ["Wati:Storage:S3:AccessKey"] = "S3RVER",
         ["Wati:Storage:S3:SecretKey"] = "S3RVER",
         ["Wati:Storage:S3:ForcePathStyle"] = "true",
+        // These tests are about the adapters, not /readyz's deadline: a cold SDK on a loaded machine may take seconds.
+        ["Wati:Health:CheckTimeoutMilliseconds"] = "15000",
     };
 
     internal static async Task<string> NewBucketAsync()

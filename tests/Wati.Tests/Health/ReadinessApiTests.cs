@@ -10,7 +10,7 @@ namespace Wati.Tests.Health;
 /// <summary>
 /// <c>/readyz</c> through the real server (issue 17, "Readiness too slow to tell": a 20 s table outage took
 /// 32.8 s to report and named only tables): with two adapters that never answer, it answers 503 within
-/// about one check deadline (1.5 s), naming both.
+/// about one check deadline (the default, 2 s), naming both.
 /// </summary>
 public sealed class ReadinessApiTests
 {
@@ -41,11 +41,11 @@ public sealed class ReadinessApiTests
 
         var message = r.Json.GetProperty("error").GetProperty("message").GetString()!;
         var checks = r.Json.GetProperty("error").GetProperty("details").GetProperty("checks");
-        Assert.Contains("hanging-store: no answer within 1500 ms", message);
-        Assert.Contains("deaf-store: no answer within 1500 ms", message);
+        Assert.Contains("hanging-store: no answer within 2000 ms", message);
+        Assert.Contains("deaf-store: no answer within 2000 ms", message);
         Assert.Equal("ok", checks.GetProperty("tables").GetString());
         Assert.Equal("ok", checks.GetProperty("objects").GetString());
-        // One 1.5 s deadline for all checks at once; generous bound for a loaded machine (two would be 3 s+).
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.9), $"/readyz took {clock.Elapsed.TotalSeconds:0.0} s");
+        // One 2 s deadline for all checks at once; a generous bound for a loaded machine (one after another: 4 s or more).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3.5), $"/readyz took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 }
