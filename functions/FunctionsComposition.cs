@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
@@ -5,14 +6,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Wati.Functions.Http;
 using Wati.Platform;
+using Wati.Platform.Common;
 using Wati.Platform.Http;
+using Wati.Platform.Jobs;
 
 namespace Wati.Functions;
 
 /// <summary>
 /// The worker's composition, used by <c>Program.cs</c> and by the tests that build the worker's
 /// services without running it: ASP.NET Core integration, the platform composition <c>server/</c> also
-/// calls, and the browser policy as a worker middleware. Queue consumers and the sweeper are not hosted
+/// calls, the browser policy as a worker middleware, and what only Azure's HTTP front imposes: the body
+/// limit of <c>server/</c> (<see cref="RequestLimits.MaxBodyBytes"/>) and waits within 230 s. Queue consumers and the sweeper are not hosted
 /// services here: queue and timer functions do that work.
 /// </summary>
 public static class FunctionsComposition
@@ -29,6 +33,10 @@ public static class FunctionsComposition
         QueueOnTriggerStorage(builder.Configuration);
         builder.Services.AddWatiPlatform(builder.Configuration);
         builder.Services.AddWatiBrowserPolicy();
+        // The worker's Kestrel (ASP.NET Core integration) would keep its 30 MB default: same limit as server/.
+        builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
+        // Azure answers no HTTP call after 230 s: a longer configured wait is refused at start.
+        builder.Services.AddOptions<JobsOptions>().ValidateProblems((o, _) => o.FunctionsProblems());
         return builder;
     }
 

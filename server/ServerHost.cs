@@ -56,7 +56,7 @@ public static class ServerHost
         web.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = 64L * 1024 * 1024;
+            k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
         });
         return web;
     }

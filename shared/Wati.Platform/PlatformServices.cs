@@ -4,6 +4,7 @@ using Wati.Platform.Auth;
 using Wati.Platform.Common;
 using Wati.Platform.Credits;
 using Wati.Platform.Data;
+using Wati.Platform.Health;
 using Wati.Platform.Http;
 using Wati.Platform.Jobs;
 using Wati.Platform.Jobs.Queue;
@@ -70,6 +71,10 @@ public static class PlatformServices
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();
         services.AddSingleton<HttpPipeline>();
+        services.AddReadiness();
+
+        // Last: checks over every setting, and one start-up message listing every problem.
+        services.AddSettingsChecks();
         return services;
     }
 }

@@ -8,7 +8,10 @@ namespace Wati.Platform.Common;
 /// <c>TablesOptions.AzureProblems</c>, <c>StorageQueueSettings.Problems</c>, <c>S3StorageOptions.Problems</c>,
 /// <c>ReplicateOptionsValidator</c>); this list names them once so deployment can be checked against it:
 /// tests hold the start-up validation to exactly these keys, and <c>infra/main.bicep</c>'s app settings to
-/// setting each of them.
+/// setting each of them. <c>Wati:Auth:SigningKey</c> must be base64 of at least 32 bytes here
+/// (<see cref="DataKeys.Problem"/>), and no setting may still hold an unresolved <c>@Microsoft.KeyVault(...)</c>
+/// reference (<see cref="DataKeys.UnresolvedKeyVaultReferences"/>); every problem is reported in one
+/// start-up message (<see cref="OptionsRegistration.AddSettingsChecks"/>).
 /// </summary>
 public static class AzureProfileSettings
 {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
 
 namespace Wati.Platform.Common;
 
@@ -16,18 +17,59 @@ public static class DataKeys
     /// configured, the one generated into the data folder as <paramref name="fileName"/>, in the embedded
     /// profile only: instances of the azure profile that each generated a key would reject one another's.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Too short, or missing in the azure profile; the message names the key.</exception>
+    /// <exception cref="InvalidOperationException">Too short, an unresolved Key Vault reference, or missing or not base64 in the azure profile; the message names the key.</exception>
     public static byte[] Resolve(string? configured, string key, WatiOptions wati, string fileName)
     {
         if (Problem(configured, key, wati.IsAzure) is { } problem) throw new InvalidOperationException(problem);
         return string.IsNullOrEmpty(configured) ? LoadOrCreate(wati.DataPath(), fileName) : FromConfigured(configured);
     }
 
-    /// <summary>What is wrong with a configured key, naming it; null when it can be used.</summary>
-    public static string? Problem(string? configured, string key, bool azureProfile) =>
-        string.IsNullOrEmpty(configured)
-            ? azureProfile ? $"{key} is required in the azure profile (base64 or text, at least {MinimumBytes} bytes; every instance must share it)" : null
-            : FromConfigured(configured).Length < MinimumBytes ? $"{key} must be at least {MinimumBytes} bytes" : null;
+    /// <summary>
+    /// What is wrong with a configured key, naming it (never its value); null when it can be used. An
+    /// unresolved Key Vault reference is refused in every profile; in the azure profile the key must be
+    /// base64 of at least <see cref="MinimumBytes"/> bytes, so that a literal text (such as the reference
+    /// App Service passes on when it cannot resolve one, whose vault name is public) never becomes the
+    /// HMAC key (issue 17).
+    /// </summary>
+    public static string? Problem(string? configured, string key, bool azureProfile)
+    {
+        if (string.IsNullOrEmpty(configured))
+            return azureProfile ? $"{key} is required in the azure profile (base64 of at least {MinimumBytes} random bytes, e.g. `openssl rand -base64 48`; every instance must share it)" : null;
+        if (IsUnresolvedKeyVaultReference(configured)) return UnresolvedReferenceProblem(key);
+        if (azureProfile && Base64Length(configured) < MinimumBytes)
+            return $"{key} must be base64 of at least {MinimumBytes} bytes in the azure profile (e.g. `openssl rand -base64 48`)";
+        return FromConfigured(configured).Length < MinimumBytes ? $"{key} must be at least {MinimumBytes} bytes" : null;
+    }
+
+    /// <summary>What App Service leaves in a setting whose Key Vault reference it could not resolve.</summary>
+    public const string KeyVaultReferencePrefix = "@Microsoft.KeyVault(";
+
+    /// <summary>
+    /// Whether <paramref name="value"/> is still a Key Vault reference: App Service passes the literal
+    /// <c>@Microsoft.KeyVault(...)</c> text to the app when it cannot resolve one (for instance before the
+    /// app's role assignment on the vault has taken effect).
+    /// </summary>
+    public static bool IsUnresolvedKeyVaultReference(string? value) =>
+        value is not null && value.TrimStart().StartsWith(KeyVaultReferencePrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>One problem per setting of <paramref name="configuration"/> that still holds a Key Vault reference, naming the key, never the value.</summary>
+    public static IEnumerable<string> UnresolvedKeyVaultReferences(IConfiguration configuration) =>
+        configuration.AsEnumerable()
+            .Where(kv => IsUnresolvedKeyVaultReference(kv.Value))
+            .Select(kv => kv.Key)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.Ordinal)
+            .Select(UnresolvedReferenceProblem);
+
+    private static string UnresolvedReferenceProblem(string key) =>
+        $"{key} holds an unresolved Key Vault reference (@Microsoft.KeyVault(...)): the app cannot read the secret yet; " +
+        "check the reference and the app identity's role on the vault, then restart";
+
+    private static int Base64Length(string value)
+    {
+        Span<byte> buffer = new byte[value.Length];
+        return Convert.TryFromBase64String(value, buffer, out var n) ? n : 0;
+    }
 
     public static byte[] LoadOrCreate(string dataDir, string name, int bytes = 64)
     {

@@ -23,3 +23,4 @@ namespace Wati.Platform.Common;
 [OptionsValidator] internal sealed partial class BatchesOptionsValidator : IValidateOptions<BatchesOptions>;
 [OptionsValidator] internal sealed partial class WebhooksOptionsValidator : IValidateOptions<WebhooksOptions>;
 [OptionsValidator] internal sealed partial class MetricsOptionsValidator : IValidateOptions<Metrics.MetricsOptions>;
+[OptionsValidator] internal sealed partial class HealthOptionsValidator : IValidateOptions<Health.HealthOptions>;

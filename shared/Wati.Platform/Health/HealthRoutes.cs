@@ -5,10 +5,17 @@ using Wati.Platform.Http;
 
 namespace Wati.Platform.Health;
 
-/// <summary>A dependency that <c>/readyz</c> asks: null when ready, else what is wrong and how to fix it.</summary>
+/// <summary>
+/// A dependency that <c>/readyz</c> asks: null when ready, else what is wrong and how to fix it. A check
+/// uses only the data-plane permissions the deployment grants (design section 19) and honours
+/// its token: <see cref="ReadinessProbe"/> cancels it at its deadline.
+/// </summary>
 public interface IReadinessCheck
 {
+    /// <summary>The name <c>/readyz</c> reports it under (<c>tables</c>, <c>queue</c>, <c>objects</c>, <c>models</c>).</summary>
     string Name { get; }
+
+    /// <summary>Null when ready; else what is wrong, naming the setting or resource to fix.</summary>
     Task<string?> CheckAsync(CancellationToken ct);
 }
 
@@ -18,6 +25,7 @@ public sealed record Liveness(string Status);
 /// <summary>The answer of <c>/readyz</c>: <c>ready</c> and each check's <c>ok</c>.</summary>
 public sealed record Readiness(string Status, IReadOnlyDictionary<string, string> Checks);
 
+/// <summary><c>/healthz</c> (the process answers) and <c>/readyz</c> (every adapter answers, checked in parallel).</summary>
 public static class HealthRoutes
 {
     public static IEnumerable<RouteDef> All =>
@@ -35,21 +43,8 @@ public static class HealthRoutes
 
     private static async Task<IResult> Ready(RequestContext rc)
     {
-        var checks = rc.Request.HttpContext.RequestServices.GetServices<IReadinessCheck>();
-        var results = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var check in checks)
-        {
-            string? problem;
-            try
-            {
-                problem = await check.CheckAsync(rc.Cancellation);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                problem = e.Message;
-            }
-            results[check.Name] = problem ?? "ok";
-        }
+        var probe = rc.Request.HttpContext.RequestServices.GetRequiredService<ReadinessProbe>();
+        var results = await probe.RunAsync(rc.Cancellation);
         if (results.Values.All(v => v == "ok")) return rc.Ok(new Readiness("ready", results));
         var failing = string.Join("; ", results.Where(r => r.Value != "ok").Select(r => $"{r.Key}: {r.Value}"));
         throw new ApiException(ErrorCode.InternalError, "not ready: " + failing, new { checks = results }, 503);

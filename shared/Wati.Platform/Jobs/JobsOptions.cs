@@ -9,7 +9,27 @@ public sealed class JobsOptions
     /// <summary>How long a submit waits for its result by default (<c>Prefer: wait=N</c> overrides, up to <see cref="MaxWaitSeconds"/>).</summary>
     [Range(0, 200)] public int SyncWaitSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// The longest wait <c>Prefer: wait=N</c> may ask for. Under Azure Functions at most
+    /// <see cref="MaxWaitSecondsOnFunctions"/> (<see cref="FunctionsProblems"/>, checked at the worker's start).
+    /// </summary>
     [Range(1, 600)] public int MaxWaitSeconds { get; set; } = 200;
+
+    /// <summary>
+    /// The longest wait allowed where the host is Azure Functions: Azure ends an HTTP-triggered call that
+    /// has not answered after 230 s, whatever <c>functionTimeout</c> says (Azure Functions documentation,
+    /// "Function app timeout duration": the Azure Load Balancer's idle timeout); 10 s are left to write
+    /// the answer (a job read and signed URLs) after the wait ends.
+    /// </summary>
+    public const int MaxWaitSecondsOnFunctions = 220;
+
+    /// <summary>The waits that would outlive Azure's 230 s HTTP limit, naming the key (issue 17; <see cref="SyncWaitSeconds"/> is at most 200 anyway).</summary>
+    public IEnumerable<string> FunctionsProblems()
+    {
+        if (MaxWaitSeconds > MaxWaitSecondsOnFunctions)
+            yield return $"Wati:Jobs:MaxWaitSeconds must be at most {MaxWaitSecondsOnFunctions} under Azure Functions " +
+                         $"(Azure ends an HTTP response after 230 s), not {MaxWaitSeconds}";
+    }
 
     /// <summary>Queued or running jobs one user may have at once (429 above).</summary>
     [Range(1, 100_000)] public int MaxActivePerUser { get; set; } = 4;

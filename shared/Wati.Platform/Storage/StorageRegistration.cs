@@ -18,10 +18,9 @@ public static class StorageRegistration
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "filesystem", "s3", "filesystem", "s3");
         var options = services.AddWatiOptionsWithoutAttributes<StorageOptions>(StorageOptions.Section);
         services.AddSingleton<IPublicBaseUrl, RequestBaseUrl>();
-        services.AddSingleton<IReadinessCheck>(sp => new ObjectStoreReadiness(sp.GetRequiredService<IObjectStore>(), provider));
-
         if (provider == "filesystem")
         {
+            services.AddSingleton<IReadinessCheck>(sp => new ObjectStoreReadiness(sp.GetRequiredService<IObjectStore>()));
             options.ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, PlatformProfile.IsAzure(sp)) is { } p ? [p] : []);
             services.AddSingleton<IObjectStore>(sp => new FileSystemObjectStore(Wati(sp).DataPath("files"),
                 DataKeys.Resolve(sp.GetRequiredService<IOptions<StorageOptions>>().Value.SigningKey, SigningKeyKey, Wati(sp), "files-signing.key"),
@@ -35,18 +34,31 @@ public static class StorageRegistration
             var s3 = sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3;
             return new S3ObjectStore(S3ObjectStore.CreateClient(s3), s3, sp.GetRequiredService<TimeProvider>());
         });
+        services.AddSingleton<IReadinessCheck>(sp => new S3Readiness(sp.GetRequiredService<IObjectStore>()));
         return services;
     }
 
     private static WatiOptions Wati(IServiceProvider sp) => sp.GetRequiredService<IOptions<WatiOptions>>().Value;
 }
 
-internal sealed class ObjectStoreReadiness(IObjectStore store, string provider) : IReadinessCheck
+/// <summary>The filesystem store's readiness: its folder can be written.</summary>
+internal sealed class ObjectStoreReadiness(IObjectStore store) : IReadinessCheck
 {
     public string Name => "objects";
 
     public async Task<string?> CheckAsync(CancellationToken ct) =>
-        await store.IsReadyAsync(ct) ? null : provider == "s3"
-            ? "the s3 object store cannot list its bucket: check Wati:Storage:S3:ServiceUrl, Bucket, AccessKey and SecretKey"
-            : "the filesystem object store cannot be written";
+        await store.IsReadyAsync(ct) ? null : "the filesystem object store cannot be written";
+}
+
+/// <summary>S3's readiness: <see cref="S3ObjectStore.ProbeAsync"/> (<c>HeadBucket</c>), naming the bucket when it fails.</summary>
+internal sealed class S3Readiness(IObjectStore store) : IReadinessCheck
+{
+    public string Name => "objects";
+
+    /// <summary>The store is resolved as the port, so a test's wrapper around it is probed too (its own readiness).</summary>
+    public async Task<string?> CheckAsync(CancellationToken ct) => store switch
+    {
+        S3ObjectStore s3 => await s3.ProbeAsync(ct) is { } problem ? "the s3 object store: " + problem : null,
+        _ => await store.IsReadyAsync(ct) ? null : "the s3 object store is not reachable: check Wati:Storage:S3:ServiceUrl, Bucket, AccessKey and SecretKey",
+    };
 }

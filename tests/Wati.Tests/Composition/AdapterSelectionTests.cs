@@ -27,6 +27,8 @@ public sealed class AdapterSelectionTests
         ["Wati:Storage:S3:AccessKey"] = "S3RVER",
         ["Wati:Storage:S3:SecretKey"] = "S3RVER",
         ["Wati:Storage:S3:ForcePathStyle"] = "true",
+        // These tests are about the adapters, not /readyz's deadline: a cold SDK on a loaded machine may take seconds.
+        ["Wati:Health:CheckTimeoutMilliseconds"] = "15000",
     };
 
     internal static async Task<string> NewBucketAsync()
@@ -61,14 +63,15 @@ public sealed class AdapterSelectionTests
     }
 
     [Fact]
-    public async Task Readiness_names_the_adapter_that_fails()
+    public async Task Readiness_names_the_adapter_that_fails_and_the_missing_bucket()
     {
-        var settings = OnEmulators("missing" + Guid.NewGuid().ToString("N"));
+        var bucket = "missing" + Guid.NewGuid().ToString("N");
+        var settings = OnEmulators(bucket);
         using var app = new WatiAppFactory(settings);
 
         var r = (await app.Api().GetAsync("/readyz")).Expect(503);
 
-        Assert.Contains("objects: the s3 object store", r.Json.GetProperty("error").GetProperty("message").GetString());
+        Assert.Contains($"objects: the s3 object store: bucket '{bucket}' does not exist", r.Json.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal("ok", r.Json.GetProperty("error").GetProperty("details").GetProperty("checks").GetProperty("tables").GetString());
     }
 
@@ -78,7 +81,7 @@ public sealed class AdapterSelectionTests
         settings["Wati:Profile"] = "azure";
         settings.Remove("Wati:Tables:Provider");
         settings.Remove("Wati:Storage:Provider");
-        settings["Wati:Auth:SigningKey"] = new string('k', 40);
+        settings["Wati:Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         settings["Wati:PublicBaseUrl"] = "https://api.example.test";
         // The azure profile's queue is Storage Queues (Azurite here); its model provider, Replicate, is
         // covered by its own suite, so these tests keep the local models.
@@ -135,7 +138,7 @@ public sealed class AdapterSelectionTests
             ["Wati:Tables:Provider"] = "sqlite",
             ["Wati:Queue:Provider"] = "sqlite",
             ["Wati:Models:Provider"] = "local",
-            ["Wati:Auth:SigningKey"] = new string('k', 40),
+            ["Wati:Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             ["Wati:PublicBaseUrl"] = "https://api.example.test",
         }, data.Path);
 

@@ -43,7 +43,7 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
         settings.Remove("Wati:Storage:Provider");
         settings["Wati:Profile"] = "azure";
         settings["Wati:DataDir"] = _data.Path;
-        settings["Wati:Auth:SigningKey"] = new string('k', 40);
+        settings["Wati:Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         settings["Wati:PublicBaseUrl"] = "http://localhost:7071";
         settings["Wati:Models:Provider"] = "local";
         settings["Wati:Models:MaxRetries"] = "0"; // a transient model failure reaches the job, not the provider's own retries

@@ -31,7 +31,7 @@ internal static class Operations
         {
             var status = codes.Key;
             var headers = Headers(envelopes, doc.Priced || doc.JobSubmit);
-            if (status == 429) headers[EnvelopeSchemas.RetryAfterHeader] = envelopes.HeaderRef(EnvelopeSchemas.RetryAfterHeader);
+            if (status is 429 or 503) headers[EnvelopeSchemas.RetryAfterHeader] = envelopes.HeaderRef(EnvelopeSchemas.RetryAfterHeader);
             if (status == 401) headers[EnvelopeSchemas.WwwAuthenticateHeader] = envelopes.HeaderRef(EnvelopeSchemas.WwwAuthenticateHeader);
             op.Responses[status.ToString(CultureInfo.InvariantCulture)] = new OpenApiResponse
             {
@@ -45,7 +45,7 @@ internal static class Operations
 
     /// <summary>
     /// Every (code, status) a route can answer: its own, and the pipeline's for its kind (auth, bodies,
-    /// route values), plus INTERNAL_ERROR. Malformed requests are VALIDATION_ERROR on any route.
+    /// route values), plus INTERNAL_ERROR (500, and 503 when an adapter is down). Malformed requests are VALIDATION_ERROR on any route.
     /// </summary>
     public static IEnumerable<(ErrorCode Code, int Status)> ErrorsOf(RouteDef route, RouteDoc doc)
     {
@@ -63,6 +63,8 @@ internal static class Operations
             yield return (code, code.HttpStatus());
             if (code == ErrorCode.ProcessingError) yield return (code, 400);
         }
+        // Any route: an adapter it needs is down (ErrorTranslator.IsUnavailable), retryable, with Retry-After.
+        yield return (ErrorCode.InternalError, 503);
         foreach (var extra in doc.ExtraErrors) yield return extra;
     }
 

@@ -24,10 +24,9 @@ public static class QueueRegistration
     {
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "sqlite", "storage", "sqlite", "storage");
         var options = services.AddWatiOptionsWithoutAttributes<QueueOptions>(QueueOptions.Section);
-        services.AddSingleton<IReadinessCheck>(sp => new QueueReadiness(sp.GetRequiredService<IJobQueueProducer>(), provider));
-
         if (provider == "sqlite")
         {
+            services.AddSingleton<IReadinessCheck>(sp => new QueueReadiness(sp.GetRequiredService<IJobQueueProducer>(), provider));
             services.AddSingleton(sp => new SqliteJobQueue(sp.GetRequiredService<IOptions<WatiOptions>>().Value.DataPath("queue.db"),
                 sp.GetRequiredService<IOptions<QueueOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IJobQueueProducer>(sp => sp.GetRequiredService<SqliteJobQueue>());
@@ -52,6 +51,7 @@ public static class QueueRegistration
             sp.GetRequiredService<IOptions<QueueOptions>>().Value));
         services.AddSingleton<IJobQueueProducer>(sp => sp.GetRequiredService<StorageJobQueue>());
         services.AddSingleton<IJobQueueConsumer>(sp => sp.GetRequiredService<StorageJobQueue>());
+        services.AddSingleton<IReadinessCheck>(sp => new StorageQueueReadiness(sp.GetRequiredService<StorageJobQueue>()));
         services.AddHostedService<StorageQueuesStartup>();
         return services;
     }
@@ -66,10 +66,33 @@ internal sealed class StorageQueuesStartup(StorageJobQueue queue) : IHostedServi
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
+/// <summary>The embedded queue's readiness: its database answers.</summary>
 internal sealed class QueueReadiness(IJobQueueProducer queue, string provider) : IReadinessCheck
 {
     public string Name => "queue";
 
     public async Task<string?> CheckAsync(CancellationToken ct) =>
         await queue.IsReadyAsync(ct) ? null : $"the {provider} job queue is not reachable";
+}
+
+/// <summary>
+/// Storage Queues' readiness: the properties of each queue the app sends to (Get Queue Metadata, a
+/// queue-level data action of Storage Queue Data Contributor), never Get Queue Service Properties, which
+/// needs <c>queueServices/read</c> and is refused with 403 under the app's managed identity (issue 17;
+/// Xabaril/AspNetCore.Diagnostics.HealthChecks #783). Every failing queue is named.
+/// </summary>
+internal sealed class StorageQueueReadiness(StorageJobQueue queue) : IReadinessCheck
+{
+    /// <summary>The queues the platform itself sends to: one per model, batches and webhooks (not the poison queues).</summary>
+    internal static IReadOnlyList<string> Queues { get; } =
+        [.. ModelNames.All.Select(JobSpecs.QueueOf), Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
+
+    public string Name => "queue";
+
+    public async Task<string?> CheckAsync(CancellationToken ct)
+    {
+        var problems = await Task.WhenAll(Queues.Select(q => queue.ProbeAsync(q, ct))).ConfigureAwait(false);
+        var failing = problems.OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        return failing.Count == 0 ? null : "the storage job queue: " + string.Join(", ", failing);
+    }
 }

@@ -205,18 +205,9 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
             .OfType<DeadLetter>().ToList();
     }
 
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await _service.GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is RequestFailedException or AggregateException or HttpRequestException)
-        {
-            return false;
-        }
-    }
+    /// <summary>Readiness: <see cref="ProbeAsync"/> on the first model's queue (never a service-level call).</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default) =>
+        await ProbeAsync(JobSpecs.QueueOf(Models.ModelNames.All[0]), cancellationToken).ConfigureAwait(false) is null;
 
     private async Task<bool> UpdateAsync(QueueLease lease, TimeSpan visibility, CancellationToken cancellationToken)
     {
@@ -312,4 +303,32 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         [property: System.Text.Json.Serialization.JsonPropertyName("job_id")] string JobId,
         [property: System.Text.Json.Serialization.JsonPropertyName("model")] string Model,
         [property: System.Text.Json.Serialization.JsonPropertyName("attempt")] int Attempt);
+
+    /// <summary>
+    /// The readiness probe: the properties of the app's own queue <paramref name="queue"/> (Get Queue
+    /// Metadata), which the Storage Queue Data Contributor role grants; Get Queue Service Properties needs
+    /// <c>queueServices/read</c>, which that role lacks, and Azure answers it 403 (issue 17). No retries
+    /// are waited out beyond what <paramref name="cancellationToken"/> allows.
+    /// </summary>
+    /// <returns>Null when the queue answers; else what failed, naming the queue.</returns>
+    public async Task<string?> ProbeAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _service.GetQueueClient(queue).GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return $"queue '{queue}' does not exist";
+        }
+        catch (RequestFailedException e) when (e.Status != 0)
+        {
+            return $"queue '{queue}' answered {e.Status} {e.ErrorCode}";
+        }
+        catch (Exception e) when (e is RequestFailedException or AggregateException or HttpRequestException)
+        {
+            return $"the queue endpoint cannot be reached ({e.Message.Split('\n', 2)[0]})";
+        }
+    }
 }

@@ -147,18 +147,35 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return new SignedUrl($"{publicBase.TrimEnd('/')}/{path}", seconds, presigned);
     }
 
-    /// <summary>Ready when the bucket can be listed with these credentials.</summary>
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)
+    /// <summary>Ready when <see cref="ProbeAsync"/> finds the bucket.</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default) =>
+        await ProbeAsync(cancellationToken).ConfigureAwait(false) is null;
+
+    /// <summary>
+    /// The readiness probe: <c>HeadBucket</c> on the configured bucket, which needs only access to the
+    /// bucket (no listing: s3rver's listing is what fails on Node 20 without the legacy OpenSSL provider),
+    /// so a missing bucket or refused credentials are reported at <c>/readyz</c>, by name, rather than as
+    /// a 500 on the first upload (issue 17).
+    /// </summary>
+    /// <returns>Null when the bucket answers; else what is wrong, naming the bucket and the setting to check.</returns>
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken = default)
     {
         try
         {
-            await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _options.Bucket, MaxKeys = 1 }, cancellationToken)
-                .ConfigureAwait(false);
-            return true;
+            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return $"bucket '{_options.Bucket}' does not exist at {_options.ServiceUrl} (Wati:Storage:S3:Bucket, ServiceUrl)";
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            return $"bucket '{_options.Bucket}' refused these credentials ({(int)e.StatusCode}; Wati:Storage:S3:AccessKey, SecretKey)";
         }
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException or AmazonClientException)
         {
-            return false;
+            return $"bucket '{_options.Bucket}' at {_options.ServiceUrl} cannot be reached ({e.Message.Split('\n', 2)[0]})";
         }
     }
 
