@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Wati.Functions.Http;
 using Wati.Platform;
 using Wati.Platform.Http;
+using Wati.Platform.Models;
 
 namespace Wati.Functions;
 
@@ -28,6 +29,8 @@ public static class FunctionsComposition
         builder.UseMiddleware<BrowserPolicyFunctionsMiddleware>();
         QueueOnTriggerStorage(builder.Configuration);
         builder.Services.AddWatiPlatform(builder.Configuration);
+        // One model run (attempts x timeouts + backoff) must fit in the host's functionTimeout (host.json beside the worker).
+        builder.Services.AddModelTimeBudget(ModelTimeBudget.FunctionTimeoutOf(builder.Configuration, AppContext.BaseDirectory));
         builder.Services.AddWatiBrowserPolicy();
         return builder;
     }
