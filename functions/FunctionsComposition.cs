@@ -9,6 +9,7 @@ using Wati.Platform;
 using Wati.Platform.Common;
 using Wati.Platform.Http;
 using Wati.Platform.Jobs;
+using Wati.Platform.Models;
 
 namespace Wati.Functions;
 
@@ -32,6 +33,8 @@ public static class FunctionsComposition
         builder.UseMiddleware<BrowserPolicyFunctionsMiddleware>();
         QueueOnTriggerStorage(builder.Configuration);
         builder.Services.AddWatiPlatform(builder.Configuration);
+        // One model run (attempts x timeouts + backoff) must fit in the host's functionTimeout (host.json beside the worker).
+        builder.Services.AddModelTimeBudget(ModelTimeBudget.FunctionTimeoutOf(builder.Configuration, AppContext.BaseDirectory));
         builder.Services.AddWatiBrowserPolicy();
         // The worker's Kestrel (ASP.NET Core integration) would keep its 30 MB default: same limit as server/.
         builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);

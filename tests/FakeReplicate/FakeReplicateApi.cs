@@ -44,6 +44,13 @@ internal static class FakeReplicateApi
         app.MapGet("/v1/files/{id}", (HttpContext ctx, string id) =>
             fake.Files.TryGetValue(id, out var f) ? Results.Json(FileJson(Base(ctx), id, f.Bytes, f.ContentType, f.Name)) : NotFound());
         app.MapGet("/v1/account", () => Results.Json(new { type = "user", username = "fake", name = "Fake Replicate" }));
+        // Model and version lookups (readiness): every model exists unless named in Unavailable.
+        app.MapGet("/v1/models/{owner}/{name}", (string owner, string name) =>
+            fake.IsUnavailable($"{owner}/{name}") ? NotFound()
+                : Results.Json(new { owner, name, url = $"https://replicate.com/{owner}/{name}", visibility = "public" }));
+        app.MapGet("/v1/models/{owner}/{name}/versions/{id}", (string owner, string name, string id) =>
+            fake.IsUnavailable($"{owner}/{name}") || fake.IsUnavailable(id) ? NotFound()
+                : Results.Json(new { id, created_at = "2026-01-01T00:00:00.000Z", cog_version = "0.9.0" }));
         app.MapGet("/delivery/{id}/{file}", (string id, string file) =>
             fake.Deliveries.TryGetValue($"{id}/{file}", out var d) ? Results.Bytes(d.Bytes, d.ContentType) : NotFound());
 
@@ -69,6 +76,10 @@ internal static class FakeReplicateApi
         }
         var version = body["version"]?.GetValue<string>();
         if (model is null && string.IsNullOrEmpty(version)) return Problem(422, "Input validation failed", "- version: Field required");
+        // As Replicate answers a version that does not exist or that the token may not use (replicate-javascript #307).
+        if (version is not null && fake.IsUnavailable(version))
+            return Problem(422, "Invalid version or not permitted", "The specified version does not exist (or perhaps you don't have permission to use it?)");
+        if (model is not null && fake.IsUnavailable(model)) return NotFound();
         if (body["input"] is not JsonObject input) return Problem(422, "Input validation failed", "- input: Field required");
         if (InvalidInput(input, fake, Base(ctx)) is { } invalid) return Problem(422, "Input validation failed", invalid);
 
@@ -78,8 +89,10 @@ internal static class FakeReplicateApi
             case FakeOutcome.Reject:
                 return Problem(422, "Input validation failed", "- input.img: invalid input: the image could not be read");
             case FakeOutcome.Throttle:
-                ctx.Response.Headers.RetryAfter = scenario.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return Problem(429, "Too Many Requests", "Request was throttled.");
+                // Replicate's documented body carries the hint (https://replicate.com/docs/topics/predictions/rate-limits).
+                var seconds = scenario.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (scenario.RetryAfterHeader) ctx.Response.Headers.RetryAfter = seconds;
+                return Results.Json(new { detail = $"Request was throttled. Your rate limit resets in ~{seconds}s." }, statusCode: 429);
             case FakeOutcome.ServerError:
                 return Problem(500, "Internal Server Error", "something broke");
         }
@@ -130,7 +143,7 @@ internal static class FakeReplicateApi
     {
         if (p.Status is not ("starting" or "processing")) return;
         if (polled) p.Polls++;
-        if (p.Scenario.Outcome == FakeOutcome.Hang || p.Polls < p.Scenario.PollsBeforeDone)
+        if ((p.Scenario.Outcome == FakeOutcome.Hang && !p.Released) || p.Polls < p.Scenario.PollsBeforeDone)
         {
             if (p.Polls > 0) p.Status = "processing";
             return;
@@ -243,7 +256,8 @@ internal static class FakeReplicateApi
         var body = isForm ? "" : await new StreamReader(ctx.Request.Body, leaveOpen: true).ReadToEndAsync();
         ctx.Request.Body.Position = 0;
         return new FakeRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null,
-            ctx.Request.Headers["Prefer"].ToString() is { Length: > 0 } p ? p : null, ctx.Request.ContentType, body);
+            ctx.Request.Headers["Prefer"].ToString() is { Length: > 0 } p ? p : null, ctx.Request.ContentType, body,
+            ctx.Request.Headers["Cancel-After"].ToString() is { Length: > 0 } c ? c : null);
     }
 
     private static string Base(HttpContext ctx) => $"{ctx.Request.Scheme}://{ctx.Request.Host}";

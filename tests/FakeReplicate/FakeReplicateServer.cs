@@ -58,6 +58,24 @@ public sealed class FakeReplicateServer : IAsyncDisposable
         foreach (var s in scenarios) _script.Enqueue(s);
     }
 
+    private readonly ConcurrentDictionary<string, bool> _unavailable = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Makes a model (<c>owner/name</c>) or a version id unavailable, as one that does not exist or that the
+    /// token may not use: lookups answer 404, a create by that version 422 "Invalid version or not permitted",
+    /// a create through that model's route 404.
+    /// </summary>
+    public void MakeUnavailable(string modelOrVersion) => _unavailable[modelOrVersion] = true;
+
+    internal bool IsUnavailable(string modelOrVersion) => _unavailable.ContainsKey(modelOrVersion);
+
+    /// <summary>Lets a <see cref="FakeOutcome.Hang"/>ing prediction succeed at its next poll.</summary>
+    public void Release(string predictionId)
+    {
+        if (!Predictions.TryGetValue(predictionId, out var p)) return;
+        lock (p.Gate) p.Released = true;
+    }
+
     /// <summary>The status a prediction has now (null: no such prediction).</summary>
     public string? StatusOf(string predictionId) => Predictions.TryGetValue(predictionId, out var p) ? p.Status : null;
 
@@ -111,6 +129,7 @@ internal sealed class FakePrediction(string id, string? model, string? version, 
     public FakeScenario Scenario { get; } = scenario;
     public string Status { get; set; } = "starting";
     public int Polls { get; set; }
+    public bool Released { get; set; }
     public List<string> OutputKeys { get; } = [];
     public List<string> OutputUrls { get; } = [];
     public readonly Lock Gate = new();

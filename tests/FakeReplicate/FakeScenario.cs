@@ -12,13 +12,16 @@ public enum FakeOutcome
     /// <summary>The create is answered 422 (Replicate's input validation).</summary>
     Reject,
 
-    /// <summary>The create is answered 429 with <c>Retry-After: RetryAfterSeconds</c>; no prediction is made.</summary>
+    /// <summary>
+    /// The create is answered 429 with Replicate's body (<c>{"detail":"Request was throttled. Your rate limit resets in ~Ns."}</c>)
+    /// and, when <see cref="FakeScenario.RetryAfterHeader"/>, <c>Retry-After: N</c> (N: <see cref="FakeScenario.RetryAfterSeconds"/>); no prediction is made.
+    /// </summary>
     Throttle,
 
     /// <summary>The create is answered 500; no prediction is made.</summary>
     ServerError,
 
-    /// <summary>The prediction stays <c>processing</c> until it is canceled.</summary>
+    /// <summary>The prediction stays <c>processing</c> until it is canceled, or succeeds once released (<see cref="FakeReplicateServer.Release"/>).</summary>
     Hang,
 
     /// <summary>The prediction ends <c>aborted</c> (Replicate ended it before it ran).</summary>
@@ -31,6 +34,7 @@ public enum FakeOutcome
 /// <see cref="Outputs"/>: how many images (null: the input's <c>number_of_images</c>, else 1).
 /// <see cref="OutputAsString"/>: a single output as a bare string rather than an array.
 /// <see cref="MissingOutput"/>: this output's URL (0-based) answers 404.
+/// <see cref="RetryAfterHeader"/>: a throttle also sends the <c>Retry-After</c> header (Replicate's real 429 may not).
 /// </summary>
 public sealed record FakeScenario(
     FakeOutcome Outcome = FakeOutcome.Succeed,
@@ -39,7 +43,9 @@ public sealed record FakeScenario(
     bool OutputAsString = false,
     int? MissingOutput = null,
     string Error = "the model crashed",
-    int RetryAfterSeconds = 7);
+    int RetryAfterSeconds = 7,
+    bool RetryAfterHeader = true);
 
 /// <summary>A request the fake received, for tests to assert on (headers of interest only).</summary>
-public sealed record FakeRequest(string Method, string Path, string? Authorization, string? Prefer, string? ContentType, string Body);
+public sealed record FakeRequest(string Method, string Path, string? Authorization, string? Prefer, string? ContentType, string Body,
+    string? CancelAfter = null);

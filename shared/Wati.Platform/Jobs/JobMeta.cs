@@ -60,7 +60,7 @@ public record JobMeta
                 // The document's meta.model is what ran it (Replicate's owner/name:version, or local/iclight);
                 // until it has run, the platform's model name.
                 Model = job.ModelId ?? job.Model,
-                Prompt = p.Prompt, LightSource = p.LightSource, Steps = p.Steps, Cfg = p.Cfg,
+                Prompt = OutsideText.Bound(p.Prompt, OutsideText.PromptMaxChars), LightSource = p.LightSource, Steps = p.Steps, Cfg = p.Cfg,
                 Width = p.Width, Height = p.Height, NumberOfImages = p.NumberOfImages,
                 Strategy = job.Strategy, ReplicatePredictionId = job.PredictionId,
             },

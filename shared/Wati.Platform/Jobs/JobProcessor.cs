@@ -162,17 +162,29 @@ public sealed class JobProcessor(
         }
         catch (ModelException e) when (e.IsInputError)
         {
-            await FinishFailedAsync(job, 400, "the model rejected the input: " + e.Message, ct);
+            await FinishFailedAsync(job, 400, "the model rejected the input: " + e.Message, ct,
+                e.IsValidationError ? "VALIDATION_ERROR" : "PROCESSING_ERROR");
+            return ProcessOutcome.Done;
+        }
+        catch (ModelException e) when (e.ConfigurationKey is { } key)
+        {
+            // Our configuration, not the caller's input: never retried, refunded, and loud (issue 17).
+            logger.LogError(e, "Job {JobId} failed: the model provider refused our configuration; fix {Setting}", job.Id, key);
+            await FinishFailedAsync(job, 500, "the model is not available (a configuration error on our side); credits were refunded", ct,
+                "INTERNAL_ERROR");
             return ProcessOutcome.Done;
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            var throttled = e is ModelException { IsTransient: true, RetryAfter: not null };
+            // A throttle (its hint in the header or the body) or the breaker refusing the call: not an attempt,
+            // up to MaxThrottles of them (issue 17). Older providers say "throttled" as transient + RetryAfter.
+            var throttled = ModelPipeline.IsThrottle(e) || e is ModelException { IsTransient: true, RetryAfter: not null };
             var retryable = throttled || ModelPipeline.IsTransient(e) || e is not ModelException;
             var left = throttled ? job.Throttles < Options.MaxThrottles : job.Attempts < Options.MaxAttempts;
             if (retryable && left && await RequeueAsync(job, throttled))
             {
-                var delay = (e as ModelException)?.RetryAfter ?? TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(job.Attempts, 6)));
+                var delay = (e as ModelException)?.RetryAfter ?? (e as Polly.CircuitBreaker.BrokenCircuitException)?.RetryAfter
+                            ?? TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(job.Attempts, 6)));
                 logger.LogWarning(e, "Job {JobId} attempt {Attempt} failed; it goes back to its queue for {Delay}", job.Id, job.Attempts, delay);
                 return ProcessOutcome.Retry(delay);
             }
@@ -238,10 +250,10 @@ public sealed class JobProcessor(
         foreach (var o in stored.Where(o => !kept.Contains(o.Key))) await objects.DeleteAsync(o.Key, ct);
     }
 
-    private async Task FinishFailedAsync(JobRecord job, int status, string message, CancellationToken ct)
+    private async Task FinishFailedAsync(JobRecord job, int status, string message, CancellationToken ct, string code = "PROCESSING_ERROR")
     {
         if (await credits.RefundJobAsync(job.UserId, job.Id, "job failed",
-                token => NextIfStillOursAsync(job, current => Failed(current, status, message), token), ct))
+                token => NextIfStillOursAsync(job, current => Failed(current, status, message, code), token), ct))
             await AfterFinishAsync(job.Id);
     }
 
@@ -263,9 +275,10 @@ public sealed class JobProcessor(
         State = JobStates.Canceled, Refunded = true, FinishedAt = time.GetUtcNow(), LeaseUntil = null,
     };
 
-    private JobRecord Failed(JobRecord job, int status, string message) => job with
+    // The message may quote the provider: bounded so the row stays storable (Azure's 64 KiB property limit; issue 17).
+    private JobRecord Failed(JobRecord job, int status, string message, string code = "PROCESSING_ERROR") => job with
     {
-        State = JobStates.Failed, Refunded = true, ErrorCode = "PROCESSING_ERROR", ErrorMessage = message, ErrorStatus = status,
+        State = JobStates.Failed, Refunded = true, ErrorCode = code, ErrorMessage = OutsideText.Bound(message), ErrorStatus = status,
         FinishedAt = time.GetUtcNow(), LeaseUntil = null,
     };
 

@@ -122,8 +122,16 @@ public sealed record JobRecord
         ETag = e.ETag,
     };
 
+    /// <summary>The stored error code as the envelope's (<c>PROCESSING_ERROR</c> unless the job stored another).</summary>
+    public Envelope.ErrorCode FailureCode => ErrorCode switch
+    {
+        "VALIDATION_ERROR" => Envelope.ErrorCode.ValidationError,
+        "INTERNAL_ERROR" => Envelope.ErrorCode.InternalError,
+        _ => Envelope.ErrorCode.ProcessingError,
+    };
+
     public ApiException? Failure => State == JobStates.Failed
-        ? new ApiException(Envelope.ErrorCode.ProcessingError, ErrorMessage ?? "the model failed",
+        ? new ApiException(FailureCode, ErrorMessage ?? "the model failed",
             new { job_id = Id, refunded = Refunded, credits_charged = NetCharge }, ErrorStatus is 400 ? 400 : 500)
         : null;
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Wati.Envelope;
 using Wati.Platform.Storage;
 
 namespace Wati.Platform.Jobs;
@@ -105,7 +106,7 @@ public sealed record JobView
             PresignedUrl = single?.PresignedUrl,
             ExpiresIn = single?.ExpiresIn,
             Outputs = single is null && job.State == JobStates.Succeeded ? outputs : null,
-            Error = job.State == JobStates.Failed ? new JobErrorView("PROCESSING_ERROR", job.ErrorMessage ?? "the model failed") : null,
+            Error = job.State == JobStates.Failed ? new JobErrorView(job.FailureCode.Wire(), job.ErrorMessage ?? "the model failed") : null,
             Meta = JobMeta.For(job, requestId).ToDictionary(),
         };
     }

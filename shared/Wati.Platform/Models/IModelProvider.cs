@@ -14,6 +14,27 @@ public interface IModelProvider
 
     /// <summary>Readiness: null when the provider can run, else what is wrong and how to fix it.</summary>
     Task<string?> CheckAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Called by <see cref="ModelPipeline"/> once a run has failed for good (or its caller gave up): stop
+    /// whatever <paramref name="run"/>'s attempts left running at the provider. Best effort, never throws.
+    /// </summary>
+    Task AbandonAsync(ModelRun run) => Task.CompletedTask;
+}
+
+/// <summary>
+/// What the attempts of one <see cref="ModelPipeline"/> run share: the caller's token (so a provider can tell
+/// the caller giving up from one attempt timing out) and the provider's own state, e.g. the Replicate
+/// prediction a timed-out attempt left running, which the next attempt polls instead of creating another
+/// (Replicate bills canceled predictions; issue 17).
+/// </summary>
+public sealed class ModelRun
+{
+    /// <summary>The caller's token: canceled when the job is canceled or its host stops, never by an attempt's timeout.</summary>
+    public CancellationToken Caller { get; init; }
+
+    /// <summary>Whatever the provider keeps between attempts (null at the first attempt).</summary>
+    public object? ProviderState { get; set; }
 }
 
 public static class ModelNames
@@ -27,7 +48,11 @@ public static class ModelNames
 }
 
 /// <summary>Input images by field name (<c>image</c>; <c>fg</c>/<c>bg</c>; <c>subject_image</c>) and typed parameters.</summary>
-public sealed record ModelRequest(string Model, IReadOnlyDictionary<string, byte[]> Images, ModelParameters Parameters);
+public sealed record ModelRequest(string Model, IReadOnlyDictionary<string, byte[]> Images, ModelParameters Parameters)
+{
+    /// <summary>Set by <see cref="ModelPipeline"/>: the state its attempts share. Null when a provider is called directly.</summary>
+    public ModelRun? Run { get; init; }
+}
 
 public abstract record ModelParameters;
 
@@ -72,12 +97,36 @@ public sealed record ModelOutput(byte[] Bytes, string ContentType, string Extens
 
 /// <summary>
 /// A model failure. <see cref="IsInputError"/>: the model rejected the input (400, never retried);
-/// otherwise it failed (500) and may be retried when <see cref="IsTransient"/>.
+/// otherwise it failed (500) and may be retried when <see cref="IsTransient"/>. The message comes partly
+/// from the provider, so it is cut to <see cref="OutsideText.ErrorMaxChars"/>.
 /// </summary>
 public sealed class ModelException(string message, bool isInputError = false, bool isTransient = false,
-    TimeSpan? retryAfter = null, Exception? inner = null) : Exception(message, inner)
+    TimeSpan? retryAfter = null, Exception? inner = null) : Exception(OutsideText.Bound(message), inner)
 {
+    /// <summary>The caller's input is at fault (400, refunded, never retried).</summary>
     public bool IsInputError { get; } = isInputError;
+
+    /// <summary>A later attempt may succeed.</summary>
     public bool IsTransient { get; } = isTransient;
+
+    /// <summary>When to come back, from the provider (a 429's header or body hint).</summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>
+    /// The provider throttled us (429): waited out per <see cref="RetryAfter"/>, counted against
+    /// <see cref="Jobs.JobsOptions.MaxThrottles"/> rather than attempts, and never a circuit-breaker failure.
+    /// </summary>
+    public bool IsThrottled { get; init; }
+
+    /// <summary>
+    /// With <see cref="IsInputError"/>: the provider's own validation refused the input's values
+    /// (<c>VALIDATION_ERROR</c>) rather than the model failing on it (<c>PROCESSING_ERROR</c>).
+    /// </summary>
+    public bool IsValidationError { get; init; }
+
+    /// <summary>
+    /// Not null: our configuration is wrong, not the input and not the provider (e.g. Replicate's "Invalid
+    /// version or not permitted"); the setting to fix. The job fails with <c>INTERNAL_ERROR</c> and is refunded.
+    /// </summary>
+    public string? ConfigurationKey { get; init; }
 }

@@ -20,9 +20,25 @@ public static class ModelsRegistration
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "local", "replicate", "local", "replicate");
         services.AddWatiOptions<ModelsOptions, ModelsOptionsValidator>(ModelsOptions.Section);
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
-        if (provider == "replicate") return services.AddReplicateModelProvider();
+        if (provider == "replicate")
+        {
+            // Beside the token check above: each configured model (or version) looked up, and the faults jobs met.
+            services.AddSingleton<IReadinessCheck, ReplicateReadiness>();
+            return services.AddReplicateModelProvider();
+        }
         return services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(
             sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns, sp.GetRequiredService<ILogger<LocalModelProvider>>()));
+    }
+
+    /// <summary>
+    /// Refuses to start when one model run (<see cref="ModelTimeBudget.Worst"/>) cannot fit in
+    /// <paramref name="functionTimeout"/> (the Functions host's <c>functionTimeout</c>; null: no limit).
+    /// The Functions worker calls it with <see cref="ModelTimeBudget.FunctionTimeoutOf"/>.
+    /// </summary>
+    public static IServiceCollection AddModelTimeBudget(this IServiceCollection services, TimeSpan? functionTimeout)
+    {
+        services.AddOptions<ModelsOptions>().ValidateProblems((o, _) => ModelTimeBudget.Problems(o, functionTimeout)).ValidateOnStart();
+        return services;
     }
 }
 

@@ -31,10 +31,12 @@ internal sealed class ReplicateTestHost : IAsyncDisposable
     public CapturedLogs Logs { get; }
     public ReplicateModelProvider Provider => _services.GetRequiredService<ReplicateModelProvider>();
     public ModelPipeline Pipeline => _services.GetRequiredService<ModelPipeline>();
+    public ReplicateReadiness Readiness => _services.GetRequiredService<ReplicateReadiness>();
 
     /// <summary><paramref name="settings"/> override the defaults below (keys under Wati:Models:...; null removes one).</summary>
+    /// <param name="baseUrlSuffix">Appended to the fake's address in <c>BaseUrl</c> (e.g. <c>/v1/</c>).</param>
     public static async Task<ReplicateTestHost> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null,
-        string fakeToken = Token)
+        string fakeToken = Token, string baseUrlSuffix = "")
     {
         var fake = await FakeReplicateServer.StartAsync(token: fakeToken);
         var config = new Dictionary<string, string?>
@@ -42,7 +44,7 @@ internal sealed class ReplicateTestHost : IAsyncDisposable
             ["Wati:Models:Provider"] = "replicate",
             ["Wati:Models:RetryBaseDelayMs"] = "1",
             ["Wati:Models:Replicate:Token"] = Token,
-            ["Wati:Models:Replicate:BaseUrl"] = fake.BaseUrl,
+            ["Wati:Models:Replicate:BaseUrl"] = fake.BaseUrl + baseUrlSuffix,
             ["Wati:Models:Replicate:WaitSeconds"] = "5",
             ["Wati:Models:Replicate:PollInitialDelayMs"] = "2",
             ["Wati:Models:Replicate:PollMaxDelayMs"] = "10",
@@ -58,6 +60,7 @@ internal sealed class ReplicateTestHost : IAsyncDisposable
         services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
         services.AddReplicateModelProvider();
         services.AddSingleton<ModelPipeline>();
+        services.AddSingleton<ReplicateReadiness>();
         return new ReplicateTestHost(fake, services.BuildServiceProvider(), logs);
     }
 

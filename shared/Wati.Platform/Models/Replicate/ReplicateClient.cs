@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace Wati.Platform.Models.Replicate;
@@ -13,21 +14,28 @@ namespace Wati.Platform.Models.Replicate;
 /// requests to <see cref="ReplicateOptions.BaseUrl"/>'s host, and never into a message.
 /// </summary>
 /// <exception cref="ReplicateException">Every method, when Replicate answers other than 2xx or not at all.</exception>
-public sealed class ReplicateClient(IHttpClientFactory factory, IOptions<ReplicateOptions> options, TimeProvider time)
+public sealed partial class ReplicateClient(IHttpClientFactory factory, IOptions<ReplicateOptions> options, TimeProvider time)
 {
     /// <summary>The name of the <see cref="HttpClient"/> registration.</summary>
     public const string HttpClientName = "Wati.Replicate";
 
+    /// <summary>Replicate's prediction deadline header (see <see cref="CreatePredictionAsync"/>).</summary>
+    public const string CancelAfterHeader = "Cancel-After";
+
     private ReplicateOptions Options => options.Value;
-    private Uri BaseUri => new(Options.BaseUrl.TrimEnd('/') + "/");
+    private Uri BaseUri => ReplicateOptions.ApiRoot(Options.BaseUrl);
 
     /// <summary>
     /// Creates a prediction and lets Replicate hold the answer up to <paramref name="waitSeconds"/>
     /// (<c>Prefer: wait=N</c>). With a <paramref name="version"/> it posts to <c>/v1/predictions</c>,
     /// else to <c>/v1/models/{owner}/{name}/predictions</c>. The answer may still be running.
+    /// <paramref name="cancelAfter"/> goes out as the <c>Cancel-After</c> header (whole seconds, e.g. <c>570s</c>):
+    /// Replicate cancels the prediction itself if it has not completed by then (aborted if it never started),
+    /// so one we stopped watching does not run on and bill (https://replicate.com/changelog/2025-10-16-prediction-deadlines,
+    /// "Set a deadline by including a Cancel-After header when creating a prediction").
     /// </summary>
     public async Task<ReplicatePrediction> CreatePredictionAsync(string model, string? version, JsonObject input, int waitSeconds,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, TimeSpan? cancelAfter = null)
     {
         var body = new JsonObject { ["input"] = input };
         string path;
@@ -39,6 +47,8 @@ public sealed class ReplicateClient(IHttpClientFactory factory, IOptions<Replica
         }
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseUri, path)) { Content = JsonContent.Create(body) };
         request.Headers.TryAddWithoutValidation("Prefer", $"wait={waitSeconds}");
+        if (cancelAfter is { } deadline && deadline > TimeSpan.Zero)
+            request.Headers.TryAddWithoutValidation(CancelAfterHeader, $"{(long)Math.Ceiling(deadline.TotalSeconds)}s");
         return await SendForAsync<ReplicatePrediction>(request, cancellationToken);
     }
 
@@ -75,6 +85,17 @@ public sealed class ReplicateClient(IHttpClientFactory factory, IOptions<Replica
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         using var response = await SendAsync(request, cancellationToken);
         return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Readiness: looks <paramref name="model"/> up (<c>GET /v1/models/{owner}/{name}</c>) or, with a
+    /// <paramref name="version"/>, that version (<c>GET /v1/models/{owner}/{name}/versions/{id}</c>).
+    /// </summary>
+    public async Task GetModelAsync(string model, string? version, CancellationToken cancellationToken = default)
+    {
+        var path = string.IsNullOrEmpty(version) ? $"v1/models/{model}" : $"v1/models/{model}/versions/{version}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri, path));
+        using var response = await SendAsync(request, cancellationToken);
     }
 
     /// <summary><c>GET /v1/account</c>: the cheapest authenticated call, for readiness.</summary>
@@ -124,11 +145,14 @@ public sealed class ReplicateClient(IHttpClientFactory factory, IOptions<Replica
 
         using (response)
         {
-            var detail = await ReadDetailAsync(response, ct);
+            var (title, detail) = await ReadDetailAsync(response, ct);
             var status = (int)response.StatusCode;
             throw new ReplicateException(status,
                 Redact($"Replicate answered {status} to {request.Method} {request.RequestUri?.AbsolutePath}{(detail is null ? "" : ": " + detail)}"),
-                RetryAfterOf(response));
+                RetryAfterOf(response, detail))
+            {
+                Title = title is null ? null : Redact(title),
+            };
         }
     }
 
@@ -136,27 +160,54 @@ public sealed class ReplicateClient(IHttpClientFactory factory, IOptions<Replica
     private string Redact(string message) =>
         string.IsNullOrEmpty(Options.Token) ? message : message.Replace(Options.Token, "[redacted]", StringComparison.Ordinal);
 
-    /// <summary>Replicate's errors are problem details (<c>detail</c>, <c>title</c>); keep the message short.</summary>
-    private static async Task<string?> ReadDetailAsync(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>
+    /// Replicate's errors are problem details (<c>title</c>, <c>detail</c>); both cut to
+    /// <see cref="OutsideText.ErrorMaxChars"/> (they are outside text and end up in job rows and logs).
+    /// </summary>
+    private static async Task<(string? Title, string? Detail)> ReadDetailAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var text = await response.Content.ReadAsStringAsync(ct);
         try
         {
             using var doc = JsonDocument.Parse(text);
-            foreach (var name in (string[])["detail", "title", "error"])
-                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v))
-                    return v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText();
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                string? Field(string name) => doc.RootElement.TryGetProperty(name, out var v)
+                    ? OutsideText.Bound(v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : v.GetRawText())
+                    : null;
+                var title = Field("title");
+                return (title, Field("detail") ?? title ?? Field("error"));
+            }
         }
         catch (JsonException)
         {
         }
-        return text.Length == 0 ? null : text[..Math.Min(text.Length, 300)];
+        return (null, text.Length == 0 ? null : text[..Math.Min(text.Length, 300)]);
     }
 
-    private TimeSpan? RetryAfterOf(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    /// <summary>
+    /// When to come back: the <c>Retry-After</c> header if there is one, else the hint in a 429's body, which
+    /// is where Replicate puts it (<c>{"detail":"Request was throttled. Your rate limit resets in ~30s."}</c>,
+    /// https://replicate.com/docs/topics/predictions/rate-limits; also the older "Expected available in 30 seconds.").
+    /// </summary>
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response, string? detail) => response.Headers.RetryAfter switch
     {
         { Delta: { } delta } => delta,
         { Date: { } date } => date - time.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
-        _ => null,
+        _ => (int)response.StatusCode == 429 ? HintOf(detail) : null,
     };
+
+    /// <summary>"resets in ~30s", "available in 30 seconds", "in 2 minutes": the wait the text names, if any.</summary>
+    internal static TimeSpan? HintOf(string? detail)
+    {
+        if (detail is null || ThrottleHint().Match(detail) is not { Success: true } m ||
+            !double.TryParse(m.Groups["n"].Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
+            return null;
+        var unit = m.Groups["unit"].Value.ToLowerInvariant();
+        var seconds = unit.StartsWith("ms", StringComparison.Ordinal) ? n / 1000 : unit.StartsWith('m') ? n * 60 : n;
+        return TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 24 * 3600));
+    }
+
+    [GeneratedRegex(@"\bin\s*~?\s*(?<n>\d+(?:\.\d+)?)\s*(?<unit>ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ThrottleHint();
 }

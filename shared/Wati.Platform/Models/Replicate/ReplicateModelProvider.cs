@@ -1,58 +1,86 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Wati.Platform.Jobs;
 
 namespace Wati.Platform.Models.Replicate;
 
 /// <summary>
-/// The <c>replicate</c> provider (design section 10): creates a prediction with <c>Prefer: wait</c>, polls
+/// The <c>replicate</c> provider (design section 10): creates a prediction with <c>Prefer: wait</c> and a
+/// <c>Cancel-After</c> deadline of the whole run's budget (<see cref="ModelTimeBudget.Worst"/>), polls
 /// <c>urls.get</c> with a doubling delay until a terminal status, and downloads every output, because
 /// Replicate deletes its files within an hour and the job processor stores ours.
+/// Called through <see cref="ModelPipeline"/> (<see cref="ModelRequest.Run"/> set), an attempt that times
+/// out or fails while polling leaves the prediction running and the next attempt polls the same one:
+/// Replicate bills canceled predictions, so a retry never cancels and re-creates (issue 17). The
+/// prediction is canceled only when the run is abandoned (<see cref="AbandonAsync"/>).
 /// Errors, as <see cref="ModelException"/>:
 /// <list type="bullet">
-/// <item>input errors (<c>IsInputError</c>, never retried): a 422 on create, or a <c>failed</c> prediction
-/// whose error contains one of <see cref="ReplicateOptions.InputErrorMarkers"/>;</item>
-/// <item>transient (<c>IsTransient</c>, <c>RetryAfter</c> from the header): 429, 5xx and no answer on
-/// create or download, too many failed polls in a row, and an <c>aborted</c> prediction (Replicate ended
-/// it before it ran);</item>
-/// <item>anything else is a failure: other 4xx (a bad token or model), <c>failed</c> and <c>canceled</c>
+/// <item>input errors (<c>IsInputError</c>, never retried): a 422 on create about the input
+/// (<c>IsValidationError</c>), or a <c>failed</c> prediction whose error contains one of
+/// <see cref="ReplicateOptions.InputErrorMarkers"/>;</item>
+/// <item>configuration errors (<c>ConfigurationKey</c>, never retried): a 422 "Invalid version or not permitted"
+/// or a 404 on create (replicate-javascript #307, replicate-python #320), logged as an error naming the
+/// setting and reported by readiness (<see cref="ReplicateModelFaults"/>);</item>
+/// <item>transient (<c>IsTransient</c>, <c>RetryAfter</c> from the header or the body's hint; 429s also
+/// <c>IsThrottled</c>): 429, 5xx and no answer on create or download, too many failed polls in a row, and an
+/// <c>aborted</c> prediction (Replicate ended it before it ran);</item>
+/// <item>anything else is a failure: other 4xx (a bad token), <c>failed</c> and <c>canceled</c>
 /// predictions, an output that cannot be downloaded (404) or is not an image.</item>
 /// </list>
-/// When <c>cancellationToken</c> fires (the job was canceled or its deadline passed) the prediction is
-/// canceled through <c>urls.cancel</c>, best effort, and <see cref="OperationCanceledException"/> thrown.
+/// Called directly (no <see cref="ModelRun"/>), a run that fails or whose token fires cancels its prediction
+/// through <c>urls.cancel</c>, best effort. Replicate's error texts are cut to <see cref="OutsideText.ErrorMaxChars"/>.
 /// </summary>
-public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<ReplicateOptions> options, TimeProvider time,
-    ILogger<ReplicateModelProvider> logger) : IModelProvider
+public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<ReplicateOptions> options, IOptions<ModelsOptions> models,
+    ReplicateModelFaults faults, TimeProvider time, ILogger<ReplicateModelProvider> logger) : IModelProvider
 {
-    private static readonly TimeSpan CancelBudget = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan CancelBudget = ModelTimeBudget.AbandonAllowance;
 
     public string Name => "replicate";
 
     private ReplicateOptions Options => options.Value;
 
+    /// <summary>What one pipeline run keeps between attempts: the prediction it created and how its inputs travelled.</summary>
+    private sealed class Pending(ReplicatePrediction prediction, string strategy)
+    {
+        public ReplicatePrediction Prediction { get; set; } = prediction;
+        public string Strategy { get; } = strategy;
+    }
+
     public async Task<ModelResult> RunAsync(ModelRequest request, CancellationToken cancellationToken = default)
     {
         if (!Options.Models.TryGetValue(request.Model, out var model) || string.IsNullOrEmpty(model.Model))
-            throw new ModelException($"no Replicate model is configured for '{request.Model}' (Wati:Models:Replicate:Models:{request.Model}:Model)");
+            throw new ModelException($"no Replicate model is configured for '{request.Model}' (Wati:Models:Replicate:Models:{request.Model}:Model)")
+            {
+                ConfigurationKey = $"{ReplicateOptions.Section}:Models:{request.Model}:Model",
+            };
 
-        var (input, strategy) = await Translate(() => ReplicateInputs.BuildAsync(request, model, Options, client, cancellationToken));
-        var prediction = await Translate(() => client.CreatePredictionAsync(model.Model, model.Version, input, Options.WaitSeconds, cancellationToken));
-        logger.LogInformation("Replicate prediction {PredictionId} for {Model} created: {Status}", prediction.Id, request.Model, prediction.Status);
+        var run = request.Run;
+        if (run?.ProviderState is not Pending pending)
+        {
+            var (input, strategy) = await Translate(request.Model, model, () => ReplicateInputs.BuildAsync(request, model, Options, client, cancellationToken));
+            var created = await Translate(request.Model, model, () => client.CreatePredictionAsync(model.Model, model.Version, input, Options.WaitSeconds,
+                cancellationToken, ModelTimeBudget.Worst(models.Value)));
+            faults.Clear(request.Model);
+            logger.LogInformation("Replicate prediction {PredictionId} for {Model} created: {Status}", created.Id, request.Model, created.Status);
+            pending = new Pending(created, strategy);
+            if (run is not null) run.ProviderState = pending;
+        }
+        else
+            logger.LogInformation("Replicate prediction {PredictionId} for {Model}: a new attempt polls it again", pending.Prediction.Id, request.Model);
 
+        ReplicatePrediction prediction;
         try
         {
-            prediction = await WaitForEndAsync(prediction, cancellationToken);
+            prediction = await WaitForEndAsync(pending, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (run is null && (e is ModelException || (e is OperationCanceledException && cancellationToken.IsCancellationRequested)))
         {
-            await CancelQuietlyAsync(prediction);
+            // Called directly: we stop watching it, so it must not go on running (and charging) unobserved.
+            await CancelQuietlyAsync(pending.Prediction);
             throw;
         }
-        catch (ModelException)
-        {
-            // We stop watching it: it must not go on running (and charging) unobserved.
-            await CancelQuietlyAsync(prediction);
-            throw;
-        }
+        // A prediction that ended other than succeeded is done with: another attempt starts afresh.
+        if (run is not null && prediction.Status != ReplicateStatus.Succeeded) run.ProviderState = null;
 
         // Our configured name (predictions by version may name the model differently) and the version that ran.
         var modelId = $"{model.Model}:{prediction.Version ?? model.Version ?? "latest"}";
@@ -63,8 +91,18 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
             ReplicateStatus.Aborted => throw new ModelException($"Replicate aborted prediction {prediction.Id} before it ran", isTransient: true),
             _ => throw new ModelException($"Replicate prediction {prediction.Id} was canceled"),
         };
+        if (run is not null) run.ProviderState = null;
         logger.LogInformation("Replicate prediction {PredictionId} succeeded with {Count} outputs", prediction.Id, outputs.Count);
-        return new ModelResult(outputs, modelId, prediction.Id, strategy);
+        return new ModelResult(outputs, modelId, prediction.Id, pending.Strategy);
+    }
+
+    /// <summary>The run failed for good or its caller gave up: cancel the prediction its attempts left running.</summary>
+    public async Task AbandonAsync(ModelRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.ProviderState is not Pending pending) return;
+        run.ProviderState = null;
+        await CancelQuietlyAsync(pending.Prediction);
     }
 
     public async Task<string?> CheckAsync(CancellationToken cancellationToken = default)
@@ -96,9 +134,10 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
         }
     }
 
-    /// <summary>Polls until a terminal status; a null output while running only means "not yet".</summary>
-    private async Task<ReplicatePrediction> WaitForEndAsync(ReplicatePrediction prediction, CancellationToken ct)
+    /// <summary>Polls until a terminal status; a null output while running only means "not yet". Keeps <paramref name="pending"/> current.</summary>
+    private async Task<ReplicatePrediction> WaitForEndAsync(Pending pending, CancellationToken ct)
     {
+        var prediction = pending.Prediction;
         var delay = TimeSpan.FromMilliseconds(Options.PollInitialDelayMs);
         var maxDelay = TimeSpan.FromMilliseconds(Math.Max(Options.PollInitialDelayMs, Options.PollMaxDelayMs));
         var errors = 0;
@@ -110,6 +149,7 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
             try
             {
                 prediction = await client.GetPredictionAsync(get, ct);
+                pending.Prediction = prediction;
                 errors = 0;
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, maxDelay.Ticks));
             }
@@ -118,7 +158,7 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
                 // The prediction runs on regardless: wait as told and look again, not re-create it.
                 if (++errors >= Options.MaxPollErrors)
                     throw new ModelException($"polling Replicate prediction {prediction.Id} failed {errors} times: {e.Message}",
-                        isTransient: true, retryAfter: e.RetryAfter, inner: e);
+                        isTransient: true, retryAfter: e.RetryAfter, inner: e) { IsThrottled = e.IsThrottled };
                 logger.LogWarning("Polling Replicate prediction {PredictionId} answered {Status}; trying again", prediction.Id, e.Status);
                 delay = e.RetryAfter ?? delay;
             }
@@ -153,20 +193,42 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
         }
     }
 
-    /// <summary>Replicate's answers as our failure kinds (see the class summary).</summary>
-    private static async Task<T> Translate<T>(Func<Task<T>> call)
+    /// <summary>Replicate's answers to a create (or an upload) as our failure kinds (see the class summary).</summary>
+    private async Task<T> Translate<T>(string ours, ReplicateModelOptions model, Func<Task<T>> call)
     {
         try
         {
             return await call();
         }
+        catch (ReplicateException e) when (IsConfigurationFault(e))
+        {
+            var key = string.IsNullOrEmpty(model.Version)
+                ? $"{ReplicateOptions.Section}:Models:{ours}:Model"
+                : $"{ReplicateOptions.Section}:Models:{ours}:Version";
+            var value = string.IsNullOrEmpty(model.Version) ? model.Model : model.Version;
+            var problem = $"Replicate refused the model configured at {key} ('{value}'): {e.Message}";
+            faults.Record(ours, problem);
+            logger.LogError("{Problem}. Fix {Setting}: jobs of {Model} fail and are refunded until then", problem, key, ours);
+            throw new ModelException(problem, inner: e) { ConfigurationKey = key };
+        }
         catch (ReplicateException e) when (e.Status == 422)
         {
-            throw new ModelException("Replicate rejected the input: " + e.Message, isInputError: true, inner: e);
+            throw new ModelException("Replicate rejected the input: " + e.Message, isInputError: true, inner: e) { IsValidationError = true };
         }
         catch (ReplicateException e)
         {
-            throw new ModelException(e.Message, isTransient: e.IsTransient, retryAfter: e.RetryAfter, inner: e);
+            throw new ModelException(e.Message, isTransient: e.IsTransient, retryAfter: e.RetryAfter, inner: e) { IsThrottled = e.IsThrottled };
         }
     }
+
+    /// <summary>
+    /// Our configuration, not the input: Replicate's 422 "Invalid version or not permitted" ("The specified
+    /// version does not exist (or perhaps you don't have permission to use it?)"; replicate-javascript #307,
+    /// replicate-python #320), or a 404 for the model's own predictions route (not an official model, or no such model).
+    /// </summary>
+    private static bool IsConfigurationFault(ReplicateException e) =>
+        e.Status == 404 && e.Message.Contains("/predictions", StringComparison.Ordinal) ||
+        e.Status == 422 && ((e.Title ?? "").Contains("Invalid version or not permitted", StringComparison.OrdinalIgnoreCase) ||
+                            e.Message.Contains("specified version does not exist", StringComparison.OrdinalIgnoreCase) ||
+                            e.Message.Contains("Invalid version or not permitted", StringComparison.OrdinalIgnoreCase));
 }

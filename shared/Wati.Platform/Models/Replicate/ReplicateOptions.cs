@@ -14,8 +14,24 @@ public sealed class ReplicateOptions
     /// <summary>API token (<c>r8_...</c>), sent as <c>Authorization: Bearer</c>; never logged. Required with the provider.</summary>
     public string? Token { get; set; }
 
-    /// <summary>Absolute base address of the API; a fake server on loopback in tests.</summary>
+    /// <summary>
+    /// Absolute base address of the API; a fake server on loopback in tests. Written with or without the
+    /// <c>/v1</c> the JavaScript client uses and with or without a trailing slash: all mean the same (<see cref="ApiRoot"/>).
+    /// </summary>
     [Required] public string BaseUrl { get; set; } = "https://api.replicate.com";
+
+    /// <summary>
+    /// The address paths such as <c>v1/predictions</c> are resolved against: <paramref name="baseUrl"/> without
+    /// trailing slashes and without a final <c>/v1</c>, ending in one slash. <c>https://api.replicate.com/v1</c>
+    /// once made every call <c>/v1/v1/predictions</c> (issue 17).
+    /// </summary>
+    public static Uri ApiRoot(string baseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        var root = baseUrl.Trim().TrimEnd('/');
+        if (root.EndsWith("/v1", StringComparison.OrdinalIgnoreCase)) root = root[..^3].TrimEnd('/');
+        return new Uri(root + "/");
+    }
 
     /// <summary>Seconds the create call asks Replicate to hold the request (<c>Prefer: wait=N</c>; Replicate allows 1..60).</summary>
     [Range(1, 60)] public int WaitSeconds { get; set; } = 60;
@@ -31,6 +47,9 @@ public sealed class ReplicateOptions
 
     /// <summary>Largest delay between polls, in ms.</summary>
     [Range(1, 300_000)] public int PollMaxDelayMs { get; set; } = 5_000;
+
+    /// <summary>How long readiness waits for each model lookup, in ms (they run at once).</summary>
+    [Range(100, 30_000)] public int ReadinessTimeoutMs { get; set; } = 1_500;
 
     /// <summary>Consecutive failed polls (429, 5xx, network) tolerated before the run is given up as transient.</summary>
     [Range(1, 100)] public int MaxPollErrors { get; set; } = 5;

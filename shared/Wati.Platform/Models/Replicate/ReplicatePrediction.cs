@@ -21,9 +21,12 @@ public sealed record ReplicatePrediction(
     public bool IsTerminal => Status is ReplicateStatus.Succeeded or ReplicateStatus.Failed or ReplicateStatus.Canceled
         or ReplicateStatus.Aborted;
 
-    /// <summary>The error as text (Replicate sends a string; anything else is shown as JSON).</summary>
+    /// <summary>
+    /// The error as text (Replicate sends a string; anything else is shown as JSON), cut to
+    /// <see cref="Models.OutsideText.ErrorMaxChars"/>: a model may send tens of kilobytes.
+    /// </summary>
     public string? ErrorText => Error is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } e
-        ? e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText()
+        ? Models.OutsideText.BoundOrNull(e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText())
         : null;
 }
 
@@ -50,13 +53,22 @@ public static class ReplicateStatus
 
 /// <summary>
 /// A Replicate API call that did not succeed: the HTTP <see cref="Status"/> (0 when no answer came),
-/// Replicate's <c>detail</c> (never the token), and <see cref="RetryAfter"/> from a 429's header.
+/// Replicate's <c>detail</c> (never the token), and <see cref="RetryAfter"/> from a 429's header or body hint.
 /// </summary>
 public sealed class ReplicateException(int status, string message, TimeSpan? retryAfter = null, Exception? inner = null)
-    : Exception(message, inner)
+    : Exception(Models.OutsideText.Bound(message), inner)
 {
+    /// <summary>The HTTP status; 0 when no answer came.</summary>
     public int Status { get; } = status;
+
+    /// <summary>When to try again (the <c>Retry-After</c> header, else the wait a 429's body names).</summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>The problem's <c>title</c> (e.g. "Invalid version or not permitted"), when Replicate gave one.</summary>
+    public string? Title { get; init; }
+
+    /// <summary>Replicate throttled the call (429).</summary>
+    public bool IsThrottled => Status == 429;
 
     /// <summary>No answer (0), throttled (429) or a server-side failure (5xx): the same call may succeed later.</summary>
     public bool IsTransient => Status is 0 or 429 or >= 500;

@@ -22,6 +22,7 @@ public static class ReplicateServices
             http.DefaultRequestHeaders.UserAgent.ParseAdd("wati-aigc/1.0");
         });
         services.AddSingleton<ReplicateClient>();
+        services.AddSingleton<ReplicateModelFaults>();
         services.AddSingleton<ReplicateModelProvider>();
         services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<ReplicateModelProvider>());
         return services;
