@@ -1,7 +1,8 @@
 // The WATI AIGC platform on Azure: the Functions app (Flex Consumption, .NET 10 isolated worker) on the
 // azure profile, with everything it reaches through one user-assigned managed identity and no keys:
-//   - storage account: the platform's tables, the four model job queues and their poison queues,
-//     and the Functions host's own storage (leases, the deployment package container);
+//   - storage account: the platform's tables, every queue a function listens on with its poison queue
+//     (the model job queues, batches, webhooks) and the held dead letters' queue, and the Functions
+//     host's own storage (leases, the deployment package container);
 //   - Key Vault: the JWT signing key, the R2 (S3) access and secret keys and the Replicate token,
 //     read by the app settings as Key Vault references;
 //   - Application Insights on a Log Analytics workspace.
@@ -45,8 +46,11 @@ param s3SecretKey string
 @secure()
 param replicateToken string
 
-@description('Most instances Flex Consumption may scale the app out to.')
-@minValue(1)
+// Flex Consumption refuses a maximum below 40 in most regions (learn.microsoft.com, "Event-driven scaling",
+// Flex Consumption: the lowest maximum instance count is 40, the highest 1000; lower values are a preview
+// in a few regions only, Azure/azure-functions-host#10523), so the template does not offer one.
+@description('Most instances Flex Consumption may scale the app out to (40 to 1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -54,13 +58,20 @@ param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+@description('Changes the Key Vault\'s name only. A deleted vault keeps its name for softDeleteRetentionInDays (purge protection forbids purging it), so after deleting the resource group either redeploy with a new seed (e.g. 2) or recover the old vault first (az keyvault recover) and redeploy unchanged.')
+@maxLength(8)
+param keyVaultNameSeed string = ''
+
 var suffix = uniqueString(resourceGroup().id, baseName)
 var functionAppName = '${baseName}-func-${suffix}'
 var deploymentContainerName = 'app-package'
 
-// The queues the functions listen on: jobs-{model} (JobSpecs.QueueOf) and the host's {queue}-poison
-// (StorageJobQueue.PoisonSuffix). tests/Wati.Tests/Infra holds this list to the shared model names.
-var jobQueueNames = [
+// Every queue a function listens on, each consumed queue's poison queue (the host creates one on first
+// use, but the app's identity must not depend on that), and the held dead letters' queue:
+// jobs-{model} (JobSpecs.QueueOf), batches, webhooks, {queue}-poison (StorageJobQueue.PoisonSuffix) and
+// dead-letters (StorageJobQueue.HeldQueue). tests/Wati.Tests/Infra derives the same list from the built
+// functions.metadata and the shared queue names, so a new queue cannot be forgotten here.
+var queueNames = [
   'jobs-gfpgan'
   'jobs-gfpgan-poison'
   'jobs-replace-style'
@@ -69,6 +80,11 @@ var jobQueueNames = [
   'jobs-replace-background-poison'
   'jobs-iclight'
   'jobs-iclight-poison'
+  'batches'
+  'batches-poison'
+  'webhooks'
+  'webhooks-poison'
+  'dead-letters'
 ]
 
 // Built-in role definitions (ids are the same in every tenant).
@@ -123,8 +139,8 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-0
   name: 'default'
 }
 
-resource jobQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
-  for name in jobQueueNames: {
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' = [
+  for name in queueNames: {
     parent: queueService
     name: name
   }
@@ -161,8 +177,12 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 
 // ---- Key Vault and its secrets --------------------------------------------------------------------
 
+// Soft delete keeps a deleted vault (and its name) for 30 days; purge protection stops anyone purging it
+// early, so secrets cannot be destroyed for good by one call. The name is a hash of the resource group,
+// the base name (and keyVaultNameSeed when set): the same on every redeploy (the vault is updated in place),
+// and a new seed gives a new name when the old one is still held by a soft-deleted vault.
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
-  name: take('${baseName}-kv-${suffix}', 24)
+  name: take('${baseName}-kv-${empty(keyVaultNameSeed) ? suffix : uniqueString(resourceGroup().id, baseName, keyVaultNameSeed)}', 24)
   location: location
   properties: {
     tenantId: subscription().tenantId
@@ -173,6 +193,7 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 30
+    enablePurgeProtection: true
   }
 }
 
@@ -328,6 +349,11 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     AZURE_CLIENT_ID: identity.properties.clientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
 
+    // .NET 10 isolated on Flex Consumption: the worker started from the placeholder (pre-warmed) host
+    // crashes with SIGSEGV (exit 139) under normal load; turning the placeholder off is the workaround
+    // reported and confirmed in Azure/azure-functions-dotnet-worker#3335 (open, labelled .NET 10).
+    WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED: '0'
+
     Wati__Profile: 'azure'
     Wati__PublicBaseUrl: empty(publicBaseUrl) ? 'https://${functionApp.properties.defaultHostName}' : publicBaseUrl
     Wati__Auth__SigningKey: '@Microsoft.KeyVault(SecretUri=${jwtSigningKeySecret.properties.secretUri})'
@@ -349,7 +375,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     tableDataContributor
     queueDataContributor
     secretsUser
-    jobQueues
+    queues
     tableService
   ]
 }

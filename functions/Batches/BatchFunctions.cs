@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Wati.Functions.Jobs;
 using Wati.Platform.Batches;
 using Wati.Platform.Jobs;
+using Wati.Platform.Jobs.Queue;
 using Wati.Platform.Uploads;
 using Wati.Platform.Webhooks;
 using static Wati.Functions.FunctionsComposition;
@@ -14,7 +15,7 @@ namespace Wati.Functions.Batches;
 /// <c>server/</c> runs them in polling loops. Exceptions propagate: the host redelivers and poisons.
 /// </summary>
 public sealed class BatchFunctions(JobDelivery delivery, BatchFeeder feeder, WebhookSender webhooks, BatchesService batches,
-    UploadsService uploads, ILogger<BatchFunctions> logger)
+    UploadsService uploads, StorageJobQueue queue, ILogger<BatchFunctions> logger)
 {
     /// <summary>Every minute, at second 15.</summary>
     public const string BatchSweepSchedule = "15 * * * * *";
@@ -26,12 +27,16 @@ public sealed class BatchFunctions(JobDelivery delivery, BatchFeeder feeder, Web
     public Task Batches([QueueTrigger(QueueNames.Batches, Connection = QueueConnection)] string body, FunctionContext context) =>
         delivery.DeliverAsync(QueueNames.Batches, body, TriggerData.DequeueCount(context), feeder.ProcessAsync, context.CancellationToken);
 
-    /// <summary>A batch message the host gave up on: the feeder completes or refunds what is left, once.</summary>
+    /// <summary>
+    /// A batch message the host gave up on: the feeder's hook sends it again (a batch holding credits is never
+    /// given up); what it cannot settle is held for the admin, never thrown back (<see cref="PoisonHandling"/>).
+    /// </summary>
     [Function(nameof(BatchesPoison))]
     public Task BatchesPoison([QueueTrigger(QueueNames.Batches + QueueNames.Poison, Connection = QueueConnection)] string body,
         FunctionContext context) =>
-        feeder.HandleDeadLetterAsync(JobDelivery.Parse(QueueNames.Batches, body), "moved to batches-poison by the Functions host",
-            context.CancellationToken);
+        PoisonHandling.SettleAsync(QueueNames.Batches, body,
+            (message, token) => feeder.HandleDeadLetterAsync(message, "moved to batches-poison by the Functions host", token),
+            queue, logger, context.CancellationToken);
 
     [Function(nameof(Webhooks))]
     public Task Webhooks([QueueTrigger(QueueNames.Webhooks, Connection = QueueConnection)] string body, FunctionContext context) =>

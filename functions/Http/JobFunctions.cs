@@ -42,4 +42,9 @@ public sealed class JobFunctions(HttpPipeline pipeline)
     [Function(nameof(AdminDeadLetters))]
     public Task<IResult> AdminDeadLetters([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/admin/jobs/dead-letters")] HttpRequest request, CancellationToken ct) =>
         pipeline.RunAsync(nameof(AdminDeadLetters), request, ct);
+
+    [Function(nameof(AdminDeleteDeadLetter))]
+    public Task<IResult> AdminDeleteDeadLetter([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/admin/jobs/dead-letters/{id}")] HttpRequest request,
+        string id, CancellationToken ct) =>
+        pipeline.RunAsync(nameof(AdminDeleteDeadLetter), request, ct, ("id", id));
 }

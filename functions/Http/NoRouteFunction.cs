@@ -6,8 +6,13 @@ namespace Wati.Functions.Http;
 
 /// <summary>
 /// What no route function takes: the envelope's 404 (unknown path) or 405 (known path, other method), as
-/// <c>server/</c> answers. The host prefers every literal and parameter route to this catch-all, and
-/// sends browser preflights (OPTIONS) here, where the browser policy middleware answers them first.
+/// <c>server/</c> answers. It sends browser preflights (OPTIONS) here, where the browser policy
+/// middleware answers them first. Route order (issue 17): the Functions host does not use endpoint
+/// routing; its HTTP extension's <c>WebJobsRouteBuilder.Build()</c> sorts the function routes (segment by
+/// segment: literal before parameter, more inline constraints first, then text, longer first) into a
+/// <c>RouteCollection</c> tried in that order. <c>{*path}</c> starts with an unconstrained parameter, so it
+/// sorts after every route of ours (each starts with a literal) whatever the function names, and a route
+/// whose method does not match falls through to it. FunctionsMetadataTests holds this on the built metadata.
 /// </summary>
 public sealed class NoRouteFunction(HttpPipeline pipeline)
 {

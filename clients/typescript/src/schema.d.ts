@@ -331,11 +331,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dead-lettered job messages (each one's job was failed and refunded), newest first; ?model= narrows to one queue */
+        /** Dead-lettered messages of the model, batches and webhooks queues, newest first; ?model= narrows to one model queue. A job's was failed and refunded; one that is not a job message (body shown) stays until deleted */
         get: operations["AdminDeadLetters"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/dead-letters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one dead letter for good (its id from the list): the way to clear one no hook settles */
+        delete: operations["AdminDeleteDeadLetter"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1021,13 +1038,19 @@ export interface components {
             attempts: number;
         };
         DeadLetterView: {
-            job_id: string;
-            model: string;
+            id: string;
+            job_id: null | string;
+            model: null | string;
             queue: string;
             delivery_count: number;
             reason: string;
             /** Format: date-time */
             dead_lettered_at: string;
+            body: null | string;
+        };
+        DeadLetterRemoved: {
+            id: string;
+            deleted: boolean;
         };
         MetricView: {
             /** Format: date-time */
@@ -3940,6 +3963,111 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    AdminDeleteDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own request id (1-128 of letters, digits, - _ . :); kept and echoed when sane */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description The resource id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove one dead letter for good (its id from the list): the way to clear one no hook settles */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data: components["schemas"]["DeadLetterRemoved"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PERMISSION_DENIED";
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

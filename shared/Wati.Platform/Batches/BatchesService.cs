@@ -85,19 +85,32 @@ public sealed class BatchesService(
         {
             await credits.ReserveBatchAsync(userId, batchId, total, $"batch of {items.Count} {body.Model} items", extra, ct);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not ApiException)
         {
-            await objects.DeleteAsync(SpecKey(batchId), CancellationToken.None);
-            await store.DeleteAsync(TableNames.Batches, batchId, LookupRow, "*", CancellationToken.None);
-            await store.DeleteAsync(TableNames.Batches, ActivePartition, batchId, "*", CancellationToken.None);
+            // The reservation may have committed before the failure (an answer lost on the way back). Only
+            // when it certainly did not are the spec object and index rows removed; else they stay, and the
+            // batch is released below (reserved) or cleaned by the batch sweep (an hour on, no batch row).
+            if (await ReservedAsync(userId, batchId) is not false)
+            {
+                await ReleaseFailedSubmitAsync(userId, batchId, idemRow, e);
+                throw;
+            }
+            await RemoveUnreservedAsync(batchId);
             if (e is TableStoreException { IsConflict: true } && idemRow is not null &&
                 await store.GetAsync(Users, userId, idemRow, CancellationToken.None) is { } winner && Replay(winner, requestHash) is { } replay)
                 return replay;
             throw;
         }
+        catch (ApiException)
+        {
+            // Refused before anything was written (402): nothing is reserved.
+            await RemoveUnreservedAsync(batchId);
+            throw;
+        }
 
-        // Reserved: from here on the batch is completed by the feeder whatever happens to this request;
-        // items left unwritten here are written by the feeder from the spec object.
+        // Reserved: the submit either answers 202 with every item row written and the batch's message sent,
+        // or fails with the reservation released (the batch completes as canceled, refunded); a batch is never
+        // left holding credits that nothing will use. A crash in between is what the batch sweep is for.
         try
         {
             await WriteItemsAsync(userId, batchId, items, CancellationToken.None);
@@ -105,9 +118,71 @@ public sealed class BatchesService(
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Batch {BatchId}: items or message not all written at submit; the batch sweep completes it", batchId);
+            await ReleaseFailedSubmitAsync(userId, batchId, idemRow, e);
+            throw;
         }
         return new BatchSubmission(batchId, Replayed: false);
+    }
+
+    /// <summary>Whether batch <paramref name="batchId"/>'s reservation committed; null when that cannot be read now.</summary>
+    private async Task<bool?> ReservedAsync(string userId, string batchId)
+    {
+        try
+        {
+            return await store.GetAsync(Users, userId, BatchRows.Row(batchId), CancellationToken.None) is not null;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Batch {BatchId}: whether its reservation committed cannot be read; the batch sweep decides", batchId);
+            return null;
+        }
+    }
+
+    private async Task RemoveUnreservedAsync(string batchId)
+    {
+        await objects.DeleteAsync(SpecKey(batchId), CancellationToken.None);
+        await store.DeleteAsync(TableNames.Batches, batchId, LookupRow, "*", CancellationToken.None);
+        await store.DeleteAsync(TableNames.Batches, ActivePartition, batchId, "*", CancellationToken.None);
+    }
+
+    /// <summary>
+    /// A submit failed after (or maybe after) its reservation: the whole hold goes back to the balance with
+    /// the batch marked canceled (as <c>DELETE /v1/batches/{id}</c> does) and its Idempotency-Key freed, so a
+    /// retry submits afresh; then a message lets the feeder mark the items and complete the batch (the batch
+    /// sweep sends it if this one is lost). If even the release fails, the batch is left to the sweep and
+    /// the feeder, which complete it from the spec object, as after a crash.
+    /// </summary>
+    private async Task ReleaseFailedSubmitAsync(string userId, string batchId, string? idemRow, Exception cause)
+    {
+        try
+        {
+            var returned = await credits.ReleaseBatchHoldAsync(userId, batchId, null, batchId, "batch submit failed: reservation released",
+                async token =>
+                {
+                    if (await store.GetAsync(Users, userId, BatchRows.Row(batchId), token) is not { } row) return null;
+                    var ops = new List<TableOperation>();
+                    if (row.GetBool("canceled") != true) ops.Add(TableOperation.Replace(row.Clone().With("canceled", true), row.ETag ?? "*"));
+                    if (idemRow is not null && await store.GetAsync(Users, userId, idemRow, token) is { } idem && idem.GetString("batch_id") == batchId)
+                        ops.Add(TableOperation.Delete(idem.PartitionKey, idem.RowKey, idem.ETag ?? "*"));
+                    return ops;
+                }, CancellationToken.None);
+            logger.LogWarning(cause, "Batch {BatchId}: the submit failed after its reservation; {Returned} credits released and the batch canceled",
+                batchId, returned);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Batch {BatchId}: the submit failed after its reservation ({Cause}) and the release failed too; the batch sweep completes it",
+                batchId, cause.GetType().Name);
+            return;
+        }
+        try
+        {
+            await SendAsync(batchId, null, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Batch {BatchId}: canceled after a failed submit; its message is left to the batch sweep", batchId);
+        }
     }
 
     /// <summary>

@@ -18,13 +18,26 @@ public static class JobAdminRoutes
         },
         new("AdminDeadLetters", "GET", "v1/admin/jobs/dead-letters", RouteAuth.Admin, DeadLetters)
         {
-            Doc = new("Dead-lettered job messages (each one's job was failed and refunded), newest first; ?model= narrows to one queue")
+            Doc = new("Dead-lettered messages of the model, batches and webhooks queues, newest first; ?model= narrows to one model queue. " +
+                      "A job's was failed and refunded; one that is not a job message (body shown) stays until deleted")
                 { Shape = ResponseShape.List, Data = typeof(DeadLetterView), Paged = true },
+        },
+        new("AdminDeleteDeadLetter", "DELETE", "v1/admin/jobs/dead-letters/{id}", RouteAuth.Admin, DeleteDeadLetter)
+        {
+            Doc = new("Remove one dead letter for good (its id from the list): the way to clear one no hook settles")
+                { Data = typeof(DeadLetterRemoved), Errors = [ErrorCode.NotFound] },
         },
     ];
 
-    /// <summary>A dead-lettered message as listed: its job, queue, deliveries and why.</summary>
-    public sealed record DeadLetterView(string JobId, string Model, string Queue, int DeliveryCount, string Reason, DateTimeOffset DeadLetteredAt);
+    /// <summary>
+    /// A dead-lettered message as listed: its job (null when the body is not a job message; <paramref name="Body"/>
+    /// then shows it, cut to a bound), queue, deliveries and why. <paramref name="Id"/> deletes it.
+    /// </summary>
+    public sealed record DeadLetterView(string Id, string? JobId, string? Model, string Queue, int DeliveryCount, string Reason,
+        DateTimeOffset DeadLetteredAt, string? Body);
+
+    /// <summary>The answer of a delete: the dead letter's id.</summary>
+    public sealed record DeadLetterRemoved(string Id, bool Deleted);
 
     /// <summary>
     /// A stuck job as listed; <paramref name="Action"/> is what the sweeper does next: <c>send</c>, <c>fail</c>,
@@ -44,7 +57,7 @@ public static class JobAdminRoutes
         return rc.List(stuck.Skip(page.Skip).Take(page.PageSize).ToList(), Pagination.Of(stuck.Count, page.Page, page.PageSize));
     }
 
-    // Dead letters of every model queue (or of ?model=), handled or not: each one's job was failed and refunded.
+    // Dead letters of every consumed queue (or of ?model='s), handled or not: each job's was failed and refunded.
     private static async Task<IResult> DeadLetters(RequestContext rc)
     {
         var model = rc.Query("model");
@@ -52,11 +65,19 @@ public static class JobAdminRoutes
             throw ApiException.Validation($"model must be one of: {string.Join(", ", ModelNames.All)}", new { field = "model" });
         var queue = rc.Service<IJobQueueConsumer>();
         var letters = new List<DeadLetterView>();
-        foreach (var m in model is null ? ModelNames.All : [model])
-            letters.AddRange((await queue.GetDeadLettersAsync(JobSpecs.QueueOf(m), 1000, rc.Cancellation))
-                .Select(d => new DeadLetterView(d.Message.JobId, m, d.Queue, d.DeliveryCount, d.Reason, d.DeadLetteredAt)));
+        foreach (var q in model is null ? QueueRegistration.ConsumedQueues : [JobSpecs.QueueOf(model)])
+            letters.AddRange((await queue.GetDeadLettersAsync(q, 1000, rc.Cancellation))
+                .Select(d => new DeadLetterView(d.Id, d.Message?.JobId, d.Message?.Model, d.Queue, d.DeliveryCount, d.Reason, d.DeadLetteredAt, d.Body)));
         var page = rc.Paging();
         var ordered = letters.OrderByDescending(l => l.DeadLetteredAt).ToList();
         return rc.List(ordered.Skip(page.Skip).Take(page.PageSize).ToList(), Pagination.Of(ordered.Count, page.Page, page.PageSize));
+    }
+
+    private static async Task<IResult> DeleteDeadLetter(RequestContext rc)
+    {
+        var id = rc.Args["id"];
+        return await rc.Service<IJobQueueConsumer>().DeleteDeadLetterAsync(id, rc.Cancellation)
+            ? rc.Ok(new DeadLetterRemoved(id, Deleted: true))
+            : throw ApiException.NotFound("dead letter");
     }
 }

@@ -178,20 +178,121 @@ public sealed class BatchMoneyTests
         Assert.Equal(0, (await app.Store.GetAsync(TableNames.Users, userId, "account"))!.GetInt64("active_jobs"));
     }
 
+    private static bool Writes(IReadOnlyList<TableOperation> ops, string rowPrefix) =>
+        ops.Any(o => o.Entity.RowKey.StartsWith(rowPrefix, StringComparison.Ordinal));
+
+    private static Task<ApiResponse> SubmitWithKeyAsync(ApiClient user, string upload, int count, string key) =>
+        user.SendAsync(HttpMethod.Post, "/v1/batches", new StringContent(System.Text.Json.JsonSerializer.Serialize(new
+        {
+            model = "gfpgan",
+            items = Enumerable.Range(0, count).Select(i => new { inputs = new { image = upload }, @params = new { scale = 1 }, @ref = $"r{i}" }),
+        }), System.Text.Encoding.UTF8, "application/json"), r => r.Headers.Add("Idempotency-Key", key));
+
+    /// <summary>
+    /// Field report (issue 17): a submit whose item rows could not be written after the reservation answered
+    /// 500 with the credits still reserved and the feeder stuck. Now the failure releases the whole
+    /// reservation before the error answer, frees the Idempotency-Key, and the feeder completes the batch
+    /// as canceled once it can.
+    /// </summary>
     [Fact]
-    public async Task ASubmitThatStopsAfterItsReservationIsCompletedByTheFeederFromItsSpec()
+    public async Task ASubmitThatFailsWritingItsItemsAfterTheReservationReleasesItExactly()
     {
         using var app = new App(maxActive: 50);
         var (user, userId) = await app.Api().NewUserAsync();
         var upload = await UploadAsync(user);
-        // The process "dies" at the first chunk of item rows: reserved, nothing written, no message.
-        app.Store.BeforeBatch = (_, ops) => ops.Any(o => o.Entity.RowKey.StartsWith(BatchRows.ItemPrefix, StringComparison.Ordinal))
-            ? throw new IOException("gone after the reservation")
-            : Task.CompletedTask;
-        var batchId = await SubmitAsync(user, upload, 120);
+        app.Store.BeforeBatch = (_, ops) => Writes(ops, BatchRows.ItemPrefix) ? throw new IOException("item rows refused") : Task.CompletedTask;
+
+        var failed = await SubmitWithKeyAsync(user, upload, 2, "order-7");
+
+        Assert.True(failed.Code >= 500, failed.Body);
+        var ledger = await AssertMoneyAsync(app, userId, Bonus, 0);
+        Assert.Equal((-2L, 2L), (ledger.Single(l => l.GetString("kind") == "charge").GetInt64("amount") ?? 0,
+            ledger.Single(l => l.GetString("kind") == "refund").GetInt64("amount") ?? 0));
+        var batch = Assert.Single(await RowsAsync(app, userId, BatchRows.RowPrefix), r => !r.RowKey.StartsWith(BatchRows.ItemPrefix, StringComparison.Ordinal));
+        Assert.True(batch.GetBool("canceled"));
+
+        // Once the store writes again, the feeder finishes the canceled batch: completed, nothing charged.
+        app.Store.BeforeBatch = null;
+        var batchId = batch.RowKey[BatchRows.RowPrefix.Length..];
+        Assert.True((await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default)).IsDone);
+        var view = (await user.GetAsync($"/v1/batches/{batchId}")).Expect(200).Data;
+        Assert.Equal(("completed", 2), (view.GetProperty("state").GetString(), view.GetProperty("counts").GetProperty("canceled").GetInt32()));
+        await AssertMoneyAsync(app, userId, Bonus, 0);
+
+        // The key was freed with the release: the retry is a new batch, charged once.
+        var retried = (await SubmitWithKeyAsync(user, upload, 2, "order-7")).Expect(202);
+        Assert.NotEqual(batchId, retried.Data.GetProperty("id").GetString());
+        await AssertMoneyAsync(app, userId, Bonus - 2, 2);
+    }
+
+    [Fact]
+    public async Task ASubmitWhoseBatchMessageCannotBeSentReleasesItsReservation()
+    {
+        using var app = new App(maxActive: 50);
+        var (user, userId) = await app.Api().NewUserAsync();
+        var upload = await UploadAsync(user);
+        var refused = 0;
+        // The first send (the submit's) fails; the release's own message then goes through.
+        app.Producer.BeforeEnqueue = (queue, _) =>
+            queue == BatchesService.Queue && Interlocked.Increment(ref refused) == 1 ? throw new IOException("queue down") : Task.CompletedTask;
+
+        var failed = await user.PostJsonAsync("/v1/batches", new
+        {
+            model = "gfpgan", items = new[] { new { inputs = new { image = upload }, @params = new { scale = 1 } } },
+        });
+
+        Assert.True(failed.Code >= 500, failed.Body);
+        await AssertMoneyAsync(app, userId, Bonus, 0);
+        Assert.Equal(2, refused);
+    }
+
+    /// <summary>The reservation commits but its answer is lost: the submit must not delete the rows the feeder needs and strand the hold.</summary>
+    [Fact]
+    public async Task AReservationWhoseAnswerIsLostAfterItsCommitIsReleasedNotStranded()
+    {
+        using var app = new App(maxActive: 50);
+        var (user, userId) = await app.Api().NewUserAsync();
+        var upload = await UploadAsync(user);
+        var lost = 0;
+        app.Store.AfterBatch = (_, ops) =>
+            Writes(ops, CreditsService.HoldRow("")) && Interlocked.Increment(ref lost) == 1 ? throw new IOException("answer lost") : Task.CompletedTask;
+
+        var failed = await user.PostJsonAsync("/v1/batches", new
+        {
+            model = "gfpgan", items = new[] { new { inputs = new { image = upload }, @params = new { scale = 1 } } },
+        });
+
+        Assert.True(failed.Code >= 500, failed.Body);
+        await AssertMoneyAsync(app, userId, Bonus, 0);
+        app.Store.AfterBatch = null;
+        var batchId = Assert.Single(await RowsAsync(app, userId, BatchRows.RowPrefix)).RowKey[BatchRows.RowPrefix.Length..];
+        Assert.True((await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default)).IsDone);
+        await AssertMoneyAsync(app, userId, Bonus, 0);
+    }
+
+    /// <summary>
+    /// When even the release fails (the store refuses it too), the batch is left as after a crash: reserved,
+    /// and the batch sweep and the feeder complete it from its spec object.
+    /// </summary>
+    [Fact]
+    public async Task ASubmitWhoseReleaseFailsTooIsCompletedByTheFeederFromItsSpec()
+    {
+        using var app = new App(maxActive: 50);
+        var (user, userId) = await app.Api().NewUserAsync();
+        var upload = await UploadAsync(user);
+        // Reserved, then nothing more is written: no item rows, no release, no message.
+        var reserved = false;
+        app.Store.BeforeBatch = (_, ops) =>
+        {
+            if (reserved) throw new IOException("gone after the reservation");
+            reserved = Writes(ops, CreditsService.HoldRow(""));
+            return Task.CompletedTask;
+        };
+        Assert.True((await SubmitWithKeyAsync(user, upload, 120, "k-120")).Code >= 500);
         app.Store.BeforeBatch = null;
         Assert.Empty(await RowsAsync(app, userId, BatchRows.ItemPrefix));
         await AssertMoneyAsync(app, userId, Bonus - 120, 120);
+        var batchId = Assert.Single(await RowsAsync(app, userId, BatchRows.RowPrefix)).RowKey[BatchRows.RowPrefix.Length..];
 
         // The sweep sends its message; the feeder writes all 120 items (two chunks) and feeds up to the limit.
         Assert.Equal(1, await app.Batches.SweepAsync(TimeSpan.Zero, default));

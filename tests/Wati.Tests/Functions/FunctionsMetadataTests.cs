@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Hosting;
 using Wati.Platform.Http;
@@ -121,6 +122,61 @@ public sealed class FunctionsMetadataTests
             using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
             return await response.Content.ReadAsStringAsync();
         }
+    }
+
+    /// <summary>
+    /// Issue 17: the catch-all must never shadow a literal route under the order the Functions host itself
+    /// uses, which is not ASP.NET Core endpoint routing. The host (Azure/azure-functions-host,
+    /// <c>WebScriptHostHttpRoutesManager.InitializeHttpFunctionRoutes</c>) maps every HTTP function with the
+    /// HTTP extension's <c>WebJobsRouteBuilder</c>, whose <c>Build()</c> sorts the routes and puts them in a
+    /// <c>RouteCollection</c>, which tries them in that order (a route whose method constraint fails lets the
+    /// next one try). The sort compares templates segment by segment: a literal segment before a parameter,
+    /// between parameters the one with more inline constraints first, literals by ordinal-ignore-case text,
+    /// and a longer template before its prefix. <see cref="HostOrder"/> restates that rule; the catch-all,
+    /// whose only segment is an unconstrained parameter, must sort strictly after every route (no tie left
+    /// to the unstable sort), and each route's requests must reach its own function first.
+    /// </summary>
+    [Fact]
+    public void Under_the_functions_hosts_route_order_the_catch_all_is_last_and_every_route_reaches_its_own_function()
+    {
+        var routes = Triggers().Where(t => t.Type == "httpTrigger")
+            .Select(t => (t.Function, Template: Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(t.Binding.GetProperty("route").GetString()!),
+                Methods: Methods(t.Binding)))
+            .ToList();
+        var catchAll = Assert.Single(routes, r => r.Function == CatchAll);
+        Assert.All(routes.Where(r => r.Function != CatchAll), r => Assert.True(HostOrder(r.Template, catchAll.Template) < 0 && HostOrder(catchAll.Template, r.Template) > 0,
+            $"{r.Function} does not sort before the catch-all"));
+
+        var ordered = routes.ToList();
+        ordered.Sort((x, y) => HostOrder(x.Template, y.Template));
+        Assert.Equal(CatchAll, ordered[^1].Function);
+
+        string FirstTaker(string method, string path) => ordered.First(r =>
+            new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(r.Template, new RouteValueDictionary()).TryMatch(path, new RouteValueDictionary()) &&
+            r.Methods.Contains(method)).Function;
+        foreach (var route in Served)
+        {
+            var path = "/" + string.Join('/', route.Template.Split('/').Select(s => s.StartsWith('{') ? "sample-value" : s));
+            Assert.Equal(route.Name, FirstTaker(route.Method, path));
+            Assert.Equal(CatchAll, FirstTaker("PUT", path));
+        }
+        Assert.Equal(CatchAll, FirstTaker("GET", "/v1/no/such/route"));
+    }
+
+    /// <summary>The Functions host's route precedence (see the test above): negative when <paramref name="x"/> is tried first.</summary>
+    private static int HostOrder(Microsoft.AspNetCore.Routing.Template.RouteTemplate x, Microsoft.AspNetCore.Routing.Template.RouteTemplate y)
+    {
+        for (var i = 0; i < x.Segments.Count; i++)
+        {
+            if (i >= y.Segments.Count) return -1;
+            var (a, b) = (x.Segments[i].Parts[0], y.Segments[i].Parts[0]);
+            if (a.IsParameter != b.IsParameter) return a.IsParameter ? 1 : -1;
+            var byPart = a.IsParameter
+                ? b.InlineConstraints.Count().CompareTo(a.InlineConstraints.Count())
+                : string.Compare(a.Text, b.Text, StringComparison.OrdinalIgnoreCase);
+            if (byPart != 0) return byPart;
+        }
+        return y.Segments.Count > x.Segments.Count ? 1 : 0;
     }
 
     [Fact]

@@ -144,6 +144,12 @@ public sealed partial class BicepTemplateTests
         Assert.DoesNotContain("FUNCTIONS_EXTENSION_VERSION", AppSettings().Keys);
     }
 
+    /// <summary>
+    /// Issue 17: the template created only the model queues, not <c>batches</c> and <c>webhooks</c>. The
+    /// expected list is derived, not written out: every queue a trigger of the built functions.metadata
+    /// listens on, every queue the polling host consumes, each one's poison queue, and the held dead
+    /// letters' queue; so a new queue function fails this test until the template creates its queue.
+    /// </summary>
     [Fact]
     public void Every_queue_a_function_listens_on_and_its_poison_queue_exist()
     {
@@ -154,10 +160,66 @@ public sealed partial class BicepTemplateTests
         Assert.Equal($"[length(variables('{variable}'))]", queues.GetProperty("copy").GetProperty("count").GetString());
 
         var declared = Variable(variable).EnumerateArray().Select(q => q.GetString()!).ToList();
-        var expected = ModelNames.All.Select(JobSpecs.QueueOf).SelectMany(q => new[] { q, q + StorageJobQueue.PoisonSuffix });
+        var triggered = Wati.Tests.Functions.FunctionsApp.ReadOutputJson("functions.metadata").EnumerateArray()
+            .SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "queueTrigger")
+            .Select(b => b.GetProperty("queueName").GetString()!)
+            .ToList();
+        var consumed = triggered.Where(q => !q.EndsWith(StorageJobQueue.PoisonSuffix, StringComparison.Ordinal)).Concat(QueueRegistration.ConsumedQueues);
+        var expected = triggered.Concat(consumed).Concat(consumed.Select(q => q + StorageJobQueue.PoisonSuffix)).Append(StorageJobQueue.HeldQueue)
+            .Distinct().Order();
 
-        Assert.Equal(expected.Order(), declared.Order());
-        Assert.Contains("jobs-iclight-poison", declared);
+        Assert.Equal(expected, declared.Order());
+        Assert.Equal(declared.Count, declared.Distinct().Count());
+        Assert.Contains("webhooks-poison", declared);
+        Assert.Contains("batches", declared);
+    }
+
+    /// <summary>Flex Consumption refuses a maximum instance count below 40 in most regions (issue 17).</summary>
+    [Fact]
+    public void The_maximum_instance_count_cannot_go_below_forty()
+    {
+        var parameter = Template.Value.GetProperty("parameters").GetProperty("maximumInstanceCount");
+        var scale = Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("scaleAndConcurrency");
+
+        Assert.True(parameter.GetProperty("minValue").GetInt32() >= 40);
+        Assert.True(parameter.GetProperty("defaultValue").GetInt32() >= 40);
+        Assert.True(parameter.GetProperty("maxValue").GetInt32() <= 1000);
+        Assert.Equal("[parameters('maximumInstanceCount')]", scale.GetProperty("maximumInstanceCount").GetString());
+    }
+
+    /// <summary>
+    /// The vault keeps its secrets through a mistaken delete (soft delete with purge protection), and its name
+    /// can move when a soft-deleted vault still holds the old one: a hash of the resource group and a seed
+    /// parameter, never a fixed text.
+    /// </summary>
+    [Fact]
+    public void The_key_vault_has_purge_protection_and_a_name_a_redeploy_after_a_delete_can_change()
+    {
+        var vault = Single("Microsoft.KeyVault/vaults");
+        var properties = vault.GetProperty("properties");
+        var name = vault.GetProperty("name").GetString()!;
+
+        Assert.True(properties.GetProperty("enableSoftDelete").GetBoolean());
+        Assert.True(properties.GetProperty("enablePurgeProtection").GetBoolean());
+        Assert.InRange(properties.GetProperty("softDeleteRetentionInDays").GetInt32(), 7, 90);
+        Assert.Contains("uniqueString(resourceGroup().id", name, StringComparison.Ordinal);
+        Assert.Contains("parameters('keyVaultNameSeed')", name, StringComparison.Ordinal);
+        Assert.Equal("string", Template.Value.GetProperty("parameters").GetProperty("keyVaultNameSeed").GetProperty("type").GetString());
+    }
+
+    /// <summary>
+    /// Azure/azure-functions-dotnet-worker#3335 (open, labelled .NET 10): on Flex Consumption the .NET 10
+    /// isolated worker started from the placeholder host exits with SIGSEGV under normal load; the confirmed
+    /// workaround is the app setting <c>WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED=0</c>, and this app is exactly
+    /// .NET 10 isolated on Flex Consumption.
+    /// </summary>
+    [Fact]
+    public void The_dotnet_10_flex_placeholder_workaround_is_set()
+    {
+        Assert.Equal("10.0", Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("runtime")
+            .GetProperty("version").GetString());
+        Assert.Equal("0", AppSettings()["WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED"]);
     }
 
     [Fact]

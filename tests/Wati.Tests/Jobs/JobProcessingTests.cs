@@ -356,7 +356,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         await _processor.HandleDeadLetterAsync(letter.Message, letter.Reason, CancellationToken.None);
         await _queue.AcknowledgeDeadLetterAsync(letter);
         Assert.DoesNotContain(await _queue.ReceiveDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.JobId == jobId);
-        Assert.Contains(await _queue.GetDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.JobId == jobId);
+        Assert.Contains(await _queue.GetDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message?.JobId == jobId);
         var listed = (await (await _api.AdminAsync()).GetAsync("/v1/admin/jobs/dead-letters?model=gfpgan&page_size=100")).Expect(200);
         Assert.Contains(listed.Data.GetProperty("items").EnumerateArray(), i => i.GetProperty("job_id").GetString() == jobId);
 

@@ -16,6 +16,9 @@ public sealed class ScriptedTableStore(ITableStore inner) : ITableStore
     /// <summary>Runs before each batch; the step is <c>batch:{table}:{first row key}</c>.</summary>
     public Func<string, IReadOnlyList<TableOperation>, Task>? BeforeBatch { get; set; }
 
+    /// <summary>Runs after each batch committed (throwing there is an answer lost after the commit).</summary>
+    public Func<string, IReadOnlyList<TableOperation>, Task>? AfterBatch { get; set; }
+
     public Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken = default) =>
         inner.GetAsync(table, partitionKey, rowKey, cancellationToken);
 
@@ -42,7 +45,9 @@ public sealed class ScriptedTableStore(ITableStore inner) : ITableStore
         CancellationToken cancellationToken = default)
     {
         if (BeforeBatch is { } hook) await hook(table, operations);
-        return await inner.ExecuteBatchAsync(table, operations, cancellationToken);
+        var etags = await inner.ExecuteBatchAsync(table, operations, cancellationToken);
+        if (AfterBatch is { } after) await after(table, operations);
+        return etags;
     }
 }
 

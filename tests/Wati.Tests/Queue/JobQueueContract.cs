@@ -160,7 +160,8 @@ public sealed class StorageJobQueueContractTests : JobQueueContract
 {
     protected override (IJobQueueProducer, IJobQueueConsumer) Create()
     {
-        var queue = new StorageJobQueue(new QueueServiceClient(Emulators.AzuriteQueues, StorageJobQueue.ClientOptions()), Options);
+        var undecodable = new UndecodableMessages();
+        var queue = new StorageJobQueue(new QueueServiceClient(Emulators.AzuriteQueues, StorageJobQueue.ClientOptions(undecodable)), Options, undecodable);
         return (queue, queue);
     }
 }

@@ -149,7 +149,7 @@ public sealed class SqliteJobQueueTests : QueueTestBase
 
         await Queue.AcknowledgeDeadLetterAsync(letter);
         Assert.Empty(await Queue.ReceiveDeadLettersAsync("q"));
-        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message.JobId);
+        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message?.JobId);
     }
 
     [Fact]
@@ -164,7 +164,29 @@ public sealed class SqliteJobQueueTests : QueueTestBase
         var lease = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
 
         Assert.Equal("j2", lease?.Message.JobId);
-        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message.JobId);
+        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message?.JobId);
+    }
+
+    [Fact]
+    public async Task An_admin_deletes_a_dead_letter_handled_or_not_but_never_a_live_message()
+    {
+        Options.MaxDeliveries = 1;
+        await Queue.EnqueueAsync("q", Job("j1"));
+        Assert.NotNull(await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero));
+        Time.Advance(Visibility + TimeSpan.FromSeconds(1));
+        await Queue.EnqueueAsync("q", Job("j2"));
+        var live = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
+        Assert.Equal("j2", live?.Message.JobId);
+        var dead = Assert.Single(await Queue.GetDeadLettersAsync("q"));
+        await Queue.AcknowledgeDeadLetterAsync(Assert.Single(await Queue.ReceiveDeadLettersAsync("q")));
+
+        Assert.False(await Queue.DeleteDeadLetterAsync(live!.SequenceNumber.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.False(await Queue.DeleteDeadLetterAsync("not-a-number"));
+        Assert.True(await Queue.DeleteDeadLetterAsync(dead.Id));
+
+        Assert.Empty(await Queue.GetDeadLettersAsync("q"));
+        Assert.False(await Queue.DeleteDeadLetterAsync(dead.Id));
+        Assert.True(await Queue.CompleteAsync(live));
     }
 
     [Fact]

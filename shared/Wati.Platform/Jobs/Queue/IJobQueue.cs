@@ -64,8 +64,18 @@ public interface IJobQueueConsumer
     /// <summary>Counts of pending, leased and dead messages.</summary>
     Task<QueueCounts> GetCountsAsync(string queue, CancellationToken cancellationToken = default);
 
-    /// <summary>Dead letters, handled or not, oldest first (for the admin routes).</summary>
-    Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Dead letters of <paramref name="queue"/> for the admin routes, oldest first: handled or not, and
+    /// also messages that are not job messages at all (an undecodable or foreign body), which no hook can
+    /// settle and which stay until an admin removes them (<see cref="DeleteDeadLetterAsync"/>).
+    /// </summary>
+    Task<IReadOnlyList<DeadLetterEntry>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes the dead letter <paramref name="id"/> (a <see cref="DeadLetterEntry.Id"/>) for good: the admin's
+    /// way to clear one that no hook settles. False when there is none (removed already, or not a dead letter's id).
+    /// </summary>
+    Task<bool> DeleteDeadLetterAsync(string id, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The queue message contract: <c>{"job_id","model","attempt"}</c>. All else is read from the job record.</summary>
@@ -83,6 +93,21 @@ public sealed record DeadLetter(string Queue, long SequenceNumber, JobMessage Me
 {
     /// <summary>What the backend needs to acknowledge it (Storage Queues: message id and pop receipt); null for SQLite.</summary>
     public string? Token { get; init; }
+}
+
+/// <summary>
+/// A dead letter as the admin routes list it. <paramref name="Message"/> is null when the body is not a job
+/// message; <paramref name="Body"/> then holds its text (cut to <see cref="MaxBodyChars"/>), so an admin can
+/// see what it was. <paramref name="Id"/> is opaque, for <see cref="IJobQueueConsumer.DeleteDeadLetterAsync"/>.
+/// </summary>
+public sealed record DeadLetterEntry(string Id, string Queue, JobMessage? Message, string? Body, int DeliveryCount, string Reason,
+    DateTimeOffset DeadLetteredAt)
+{
+    /// <summary>The most characters of a foreign body that are listed (a queue message holds at most 64 KiB).</summary>
+    public const int MaxBodyChars = 1024;
+
+    /// <summary><paramref name="body"/> cut to <see cref="MaxBodyChars"/>.</summary>
+    public static string Bounded(string body) => body.Length <= MaxBodyChars ? body : body[..MaxBodyChars] + "…";
 }
 
 /// <summary>Queue settings (<c>Wati:Queue</c>).</summary>

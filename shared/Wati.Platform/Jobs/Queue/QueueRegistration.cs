@@ -20,6 +20,10 @@ public static class QueueRegistration
 {
     public const string ProviderKey = "Wati:Queue:Provider";
 
+    /// <summary>Every queue a consumer reads: the model queues, <c>batches</c> and <c>webhooks</c> (each with a poison queue).</summary>
+    public static IReadOnlyList<string> ConsumedQueues { get; } =
+        [.. ModelNames.All.Select(JobSpecs.QueueOf), Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
+
     public static IServiceCollection AddJobQueue(this IServiceCollection services, IConfiguration configuration)
     {
         var provider = PlatformProfile.Provider(configuration, ProviderKey, "sqlite", "storage", "sqlite", "storage");
@@ -36,19 +40,21 @@ public static class QueueRegistration
 
         options.ValidateProblems((o, _) => o.Storage.Problems());
         services.AddLogging(logging => logging.AddFilter("Azure", LogLevel.Warning));
+        services.AddSingleton(sp => new UndecodableMessages(sp.GetRequiredService<ILogger<UndecodableMessages>>()));
         services.AddAzureClients(azure =>
         {
             azure.AddClient<QueueServiceClient, QueueClientOptions>((_, credential, sp) =>
             {
                 var o = sp.GetRequiredService<IOptions<QueueOptions>>().Value.Storage;
+                var clientOptions = StorageJobQueue.ClientOptions(sp.GetRequiredService<UndecodableMessages>());
                 return o.ConnectionString is { Length: > 0 } connectionString
-                    ? new QueueServiceClient(connectionString, StorageJobQueue.ClientOptions())
-                    : new QueueServiceClient(new Uri(o.Endpoint!), credential, StorageJobQueue.ClientOptions());
+                    ? new QueueServiceClient(connectionString, clientOptions)
+                    : new QueueServiceClient(new Uri(o.Endpoint!), credential, clientOptions);
             });
             azure.UseCredential(_ => new DefaultAzureCredential());
         });
         services.AddSingleton(sp => new StorageJobQueue(sp.GetRequiredService<QueueServiceClient>(),
-            sp.GetRequiredService<IOptions<QueueOptions>>().Value));
+            sp.GetRequiredService<IOptions<QueueOptions>>().Value, sp.GetRequiredService<UndecodableMessages>()));
         services.AddSingleton<IJobQueueProducer>(sp => sp.GetRequiredService<StorageJobQueue>());
         services.AddSingleton<IJobQueueConsumer>(sp => sp.GetRequiredService<StorageJobQueue>());
         services.AddSingleton<IReadinessCheck>(sp => new StorageQueueReadiness(sp.GetRequiredService<StorageJobQueue>()));
@@ -57,11 +63,14 @@ public static class QueueRegistration
     }
 }
 
-/// <summary>Creates the model queues and their poison queues where missing before the host serves requests.</summary>
+/// <summary>Creates every consumed queue, its poison queue and the held dead letters' queue where missing before the host serves requests.</summary>
 internal sealed class StorageQueuesStartup(StorageJobQueue queue) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        queue.CreateQueuesAsync(ModelNames.All.Select(JobSpecs.QueueOf).Append(Batches.BatchesService.Queue).Append(Webhooks.WebhookSender.Queue), cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await queue.CreateQueuesAsync(QueueRegistration.ConsumedQueues, cancellationToken);
+        await queue.CreateQueueAsync(StorageJobQueue.HeldQueue, cancellationToken);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

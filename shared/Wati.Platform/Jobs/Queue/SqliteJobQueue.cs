@@ -150,8 +150,23 @@ public sealed partial class SqliteJobQueue : IJobQueueProducer, IJobQueueConsume
         return Task.FromResult(new QueueCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2)));
     }
 
-    public Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default) =>
-        SelectDeadLetters(queue, take, unhandledOnly: false, cancellationToken);
+    /// <summary>Dead letters of <paramref name="queue"/>, handled or not (a row is always a job message here), oldest first; the id is the row's sequence number.</summary>
+    public async Task<IReadOnlyList<DeadLetterEntry>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default) =>
+        (await SelectDeadLetters(queue, take, unhandledOnly: false, cancellationToken).ConfigureAwait(false))
+        .Select(d => new DeadLetterEntry(d.SequenceNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Queue, d.Message, null,
+            d.DeliveryCount, d.Reason, d.DeadLetteredAt))
+        .ToList();
+
+    /// <summary>Removes a dead letter (handled or not) by its sequence number; live messages are never removed here.</summary>
+    public async Task<bool> DeleteDeadLetterAsync(string id, CancellationToken cancellationToken = default)
+    {
+        if (!long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq)) return false;
+        return await WriteAsync((connection, tx) =>
+        {
+            using var delete = Command(connection, tx, "DELETE FROM messages WHERE seq = $seq AND state = 'dead'", ("$seq", seq));
+            return delete.ExecuteNonQuery() == 1;
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<IReadOnlyList<DeadLetter>> ReceiveDeadLettersAsync(string queue, int take = 16, CancellationToken cancellationToken = default) =>
         SelectDeadLetters(queue, take, unhandledOnly: true, cancellationToken);

@@ -15,7 +15,11 @@ namespace Wati.Platform.Jobs.Queue;
 /// Functions host does, and <see cref="ReceiveDeadLettersAsync"/> reads that queue. Message bodies are the
 /// design's JSON, base64-encoded: the Functions queue trigger's default encoding, so a message sent here
 /// is read by the trigger and the other way round. Storage Queues have no duplicate detection; the job
-/// record makes duplicates harmless.
+/// record makes duplicates harmless. Every message that cannot be delivered ends in the poison queue: too
+/// many deliveries, a body that is not a job message, and one that is not even base64
+/// (<see cref="UndecodableMessages"/>); a poison message that is not a job message stays there, listed by
+/// <see cref="GetDeadLettersAsync"/>, until an admin removes it. The Functions host's poison functions put
+/// what they cannot settle in <see cref="HeldQueue"/>, which nothing consumes, for the same listing.
 /// </summary>
 public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
 {
@@ -25,6 +29,18 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
     /// <summary>Reason given to dead letters moved by this adapter (the Functions host gives none).</summary>
     public const string MaxDeliveryCountExceeded = "MaxDeliveryCountExceeded";
 
+    /// <summary>Reason listed for a poison message whose body is not a job message.</summary>
+    public const string NotAJobMessage = "NotAJobMessage";
+
+    /// <summary>
+    /// The queue of dead letters a poison-queue function could not settle (a poison queue is consumed by its
+    /// function in the Functions host, so nothing can stay there): no trigger listens on it; each message is
+    /// <c>{"queue","reason","body"}</c>, listed by <see cref="GetDeadLettersAsync"/> and removed only by an admin.
+    /// </summary>
+    public const string HeldQueue = "dead-letters";
+
+    private const char IdSeparator = '.';
+
     // Idle polling backs off from the first to the last, as the Functions queue listener does.
     private static readonly TimeSpan MinPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(2);
@@ -32,6 +48,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
 
     private readonly QueueServiceClient _service;
     private readonly QueueOptions _options;
+    private readonly UndecodableMessages _undecodable;
     private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new(StringComparer.Ordinal);
 
     // A send from this process wakes this process's idle receivers at once; other processes' sends are
@@ -40,15 +57,22 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
     // Per lease (not per message: a message received again is a new lease), the message id and latest pop receipt.
     private readonly ConcurrentDictionary<string, (string MessageId, string PopReceipt)> _receipts = new(StringComparer.Ordinal);
 
-    /// <param name="service">Created with <see cref="QueueMessageEncoding.Base64"/> (see <see cref="ClientOptions"/>).</param>
-    public StorageJobQueue(QueueServiceClient service, QueueOptions options)
+    /// <param name="service">Created with <see cref="ClientOptions(UndecodableMessages)"/> of <paramref name="undecodable"/>.</param>
+    /// <param name="options">The queue settings.</param>
+    /// <param name="undecodable">The decoding-failure handler attached to <paramref name="service"/>'s options.</param>
+    public StorageJobQueue(QueueServiceClient service, QueueOptions options, UndecodableMessages undecodable)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(undecodable);
         if (options.MaxDeliveries < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxDeliveries must be at least 1");
         _service = service;
         _options = options;
+        _undecodable = undecodable;
     }
+
+    /// <summary>Undecodable messages this adapter's receives moved to a poison queue (see <see cref="UndecodableMessages"/>).</summary>
+    public long UndecodableCount => _undecodable.Count;
 
     /// <summary>
     /// The client options every <see cref="QueueServiceClient"/> for this adapter must use: base64 bodies,
@@ -60,6 +84,13 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         MessageEncoding = QueueMessageEncoding.Base64,
     };
 
+    /// <summary><see cref="ClientOptions()"/> with <paramref name="undecodable"/>'s handler: what a receiving client must use.</summary>
+    public static QueueClientOptions ClientOptions(UndecodableMessages undecodable)
+    {
+        ArgumentNullException.ThrowIfNull(undecodable);
+        return undecodable.Attach(ClientOptions());
+    }
+
     /// <summary>Creates the model queues and their poison queues where missing.</summary>
     public async Task CreateQueuesAsync(IEnumerable<string> queues, CancellationToken cancellationToken = default)
     {
@@ -69,6 +100,9 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
             await GetAsync(name + PoisonSuffix, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Creates one queue (no poison queue) where missing.</summary>
+    public Task CreateQueueAsync(string name, CancellationToken cancellationToken = default) => GetAsync(name, cancellationToken);
 
     public async Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
     {
@@ -103,6 +137,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
                 if (TryParse(m.Body.ToString()) is not { } message)
                 {
                     // Not our contract: it can never be processed, so it goes where the host would put it.
+                    // (A body that is not even base64 never gets here: UndecodableMessages moves it.)
                     await MoveToPoisonAsync(queue, client, m.MessageId, m.PopReceipt, m.Body.ToString(), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -153,15 +188,18 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
         var poison = await GetAsync(queue + PoisonSuffix, cancellationToken).ConfigureAwait(false);
+        var undecodable = UndecodableMessages.Collect();
         QueueMessage[] received = (await poison.ReceiveMessagesAsync(Math.Min(32, take), DeadLetterVisibility, cancellationToken)
             .ConfigureAwait(false)).Value;
+        // A message that names no job (or cannot even be decoded: the client leaves those out) has nothing to
+        // settle: it stays for the admin, visible again at once so that the listing (a peek) shows it.
+        foreach (var u in undecodable.Where(u => u.PopReceipt is not null)) await ShowAgainAsync(poison, u.MessageId, u.PopReceipt!);
         var letters = new List<DeadLetter>();
         foreach (var m in received)
         {
             if (TryParse(m.Body.ToString()) is not { } message)
             {
-                // Nothing to fail for a message that names no job; drop it so it is not handed out for ever.
-                await poison.DeleteMessageAsync(m.MessageId, m.PopReceipt, cancellationToken).ConfigureAwait(false);
+                await ShowAgainAsync(poison, m.MessageId, m.PopReceipt);
                 continue;
             }
             letters.Add(new DeadLetter(queue, 0, message, (int)Math.Min(int.MaxValue, m.DequeueCount), MaxDeliveryCountExceeded,
@@ -194,20 +232,124 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         return new QueueCounts(main.Value.ApproximateMessagesCount, 0, poison.Value.ApproximateMessagesCount);
     }
 
-    /// <summary>Peeks the poison queue (up to 32, the service's limit): only dead letters not yet handled are listed.</summary>
-    public async Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Peeks the poison queue and <see cref="HeldQueue"/> (up to 32 each, the service's limit): dead letters not
+    /// handled yet, and the ones no hook settles (foreign or undecodable bodies, listed with their text).
+    /// Messages a consumer holds at the moment are invisible and so not listed.
+    /// </summary>
+    public async Task<IReadOnlyList<DeadLetterEntry>> GetDeadLettersAsync(string queue, int take = 100, CancellationToken cancellationToken = default)
     {
         var poison = await GetAsync(queue + PoisonSuffix, cancellationToken).ConfigureAwait(false);
+        var undecodable = UndecodableMessages.Collect();
         PeekedMessage[] peeked = (await poison.PeekMessagesAsync(Math.Clamp(take, 1, 32), cancellationToken).ConfigureAwait(false)).Value;
-        return peeked.Select(p => TryParse(p.Body.ToString()) is { } m
-                ? new DeadLetter(queue, 0, m, (int)Math.Min(int.MaxValue, p.DequeueCount), MaxDeliveryCountExceeded, p.InsertedOn ?? default)
-                : null)
-            .OfType<DeadLetter>().ToList();
+        var entries = peeked.Select(p => Entry(queue, poison.Name, p.MessageId, p.Body.ToString(), p.DequeueCount, p.InsertedOn)).ToList();
+        entries.AddRange(undecodable.Select(u => Entry(queue, poison.Name, u.MessageId, u.Body, u.DequeueCount, u.InsertedOn, decoded: false)));
+
+        var held = await GetAsync(HeldQueue, cancellationToken).ConfigureAwait(false);
+        foreach (var p in (await held.PeekMessagesAsync(32, cancellationToken).ConfigureAwait(false)).Value)
+        {
+            if (Held.Parse(p.Body.ToString()) is { } h && h.Queue == queue)
+                entries.Add(Entry(queue, held.Name, p.MessageId, h.Body, p.DequeueCount, p.InsertedOn) with { Reason = h.Reason });
+        }
+        return entries.OrderBy(e => e.DeadLetteredAt).Take(take).ToList();
+    }
+
+    /// <summary>Removes a listed dead letter from its poison queue or <see cref="HeldQueue"/> (never from a live queue).</summary>
+    public async Task<bool> DeleteDeadLetterAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var at = id.IndexOf(IdSeparator, StringComparison.Ordinal);
+        if (at <= 0 || at == id.Length - 1) return false;
+        var (name, messageId) = (id[..at], id[(at + 1)..]);
+        if (!(name.EndsWith(PoisonSuffix, StringComparison.Ordinal) || name == HeldQueue)) return false;
+
+        // Deleting needs a pop receipt, which only a receive gives: take a few, delete the one, give the rest back at once.
+        var client = await GetAsync(name, cancellationToken).ConfigureAwait(false);
+        var undecodable = UndecodableMessages.Collect();
+        QueueMessage[] received = (await client.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false)).Value;
+        var found = false;
+        foreach (var (mid, receipt) in received.Select(m => (m.MessageId, m.PopReceipt))
+                     .Concat(undecodable.Where(u => u.PopReceipt is not null).Select(u => (u.MessageId, u.PopReceipt!))))
+        {
+            try
+            {
+                if (mid == messageId)
+                {
+                    await client.DeleteMessageAsync(mid, receipt, cancellationToken).ConfigureAwait(false);
+                    found = true;
+                }
+                else
+                {
+                    await ShowAgainAsync(client, mid, receipt);
+                }
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 400)
+            {
+                // Gone meanwhile (another admin, a dead-letter hook).
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Puts what a poison-queue function could not settle into <see cref="HeldQueue"/>, with where it came from
+    /// (<paramref name="queue"/>, the queue whose dead letter it is) and why; the body is cut to a bound.
+    /// </summary>
+    public async Task HoldAsync(string queue, string body, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentNullException.ThrowIfNull(body);
+        var held = await GetAsync(HeldQueue, cancellationToken).ConfigureAwait(false);
+        var text = JsonSerializer.Serialize(new Held(queue, reason, body.Length <= HeldBodyChars ? body : body[..HeldBodyChars]));
+        await held.SendMessageAsync(text, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    // A queue message holds 64 KiB after base64 (which grows text by a third); the envelope needs a little.
+    private const int HeldBodyChars = 16 * 1024;
+
+    private static DeadLetterEntry Entry(string queue, string holder, string messageId, string body, long dequeueCount, DateTimeOffset? at,
+        bool decoded = true)
+    {
+        var message = decoded ? TryParse(body) : null;
+        return new DeadLetterEntry(holder + IdSeparator + messageId, queue, message, message is null ? DeadLetterEntry.Bounded(body) : null,
+            (int)Math.Min(int.MaxValue, dequeueCount), message is null ? NotAJobMessage : MaxDeliveryCountExceeded, at ?? default);
+    }
+
+    /// <summary>A message of <see cref="HeldQueue"/>.</summary>
+    private sealed record Held(
+        [property: System.Text.Json.Serialization.JsonPropertyName("queue")] string Queue,
+        [property: System.Text.Json.Serialization.JsonPropertyName("reason")] string Reason,
+        [property: System.Text.Json.Serialization.JsonPropertyName("body")] string Body)
+    {
+        public static Held? Parse(string text)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<Held>(text) is { Queue.Length: > 0 } h ? h with { Reason = h.Reason ?? "", Body = h.Body ?? "" } : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>Readiness: <see cref="ProbeAsync"/> on the first model's queue (never a service-level call).</summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default) =>
         await ProbeAsync(JobSpecs.QueueOf(Models.ModelNames.All[0]), cancellationToken).ConfigureAwait(false) is null;
+
+    private static async Task ShowAgainAsync(QueueClient client, string messageId, string popReceipt)
+    {
+        try
+        {
+            await client.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 400)
+        {
+            // Removed meanwhile (an admin).
+        }
+    }
 
     private async Task<bool> UpdateAsync(QueueLease lease, TimeSpan visibility, CancellationToken cancellationToken)
     {
@@ -284,7 +426,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         JsonSerializer.Serialize(new WireMessage(message.JobId, message.Model, message.Attempt));
 
     /// <summary>The message of a body in the design's JSON; null when it is not one.</summary>
-    internal static JobMessage? TryParse(string body)
+    public static JobMessage? TryParse(string body)
     {
         try
         {
