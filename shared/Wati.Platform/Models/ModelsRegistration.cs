@@ -22,7 +22,8 @@ public static class ModelsRegistration
         services.AddSingleton<IReadinessCheck, ModelReadiness>();
         if (provider == "replicate") return services.AddReplicateModelProvider();
         return services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(
-            sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns, sp.GetRequiredService<ILogger<LocalModelProvider>>()));
+            sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns, sp.GetRequiredService<ILogger<LocalModelProvider>>(),
+            sp.GetRequiredService<IOptions<Uploads.UploadOptions>>().Value.ToDecodeLimits()));
     }
 }
 
