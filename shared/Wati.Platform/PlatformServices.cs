@@ -49,6 +49,7 @@ public static class PlatformServices
         services.AddSingleton<ManifestService>();
         services.AddWatiOptions<UploadOptions, UploadOptionsValidator>(UploadOptions.Section);
         services.AddSingleton<UploadsService>();
+        services.AddSingleton<DecodeGate>();
         services.AddSingleton<InputSources>();
         services.AddWatiOptions<JobsOptions, JobsOptionsValidator>(JobsOptions.Section);
         services.AddSingleton<ModelPipeline>();

@@ -389,7 +389,7 @@ export interface paths {
         put?: never;
         /**
          * Store one or more images for later calls and batches; each answers an upload id (upl_…)
-         * @description The same checks as the model routes: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) and 40 MP (400), decoded completely and normalised. Uploads expire after Wati:Uploads:RetentionHours (24).
+         * @description The same checks as the model routes: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) and 40 MP (400), decoded completely and normalised. Uploads expire after Wati:Uploads:RetentionHours (24). Per user at most Wati:Uploads:MaxStoredUploadsPerUser (1,000) unexpired uploads (429) of Wati:Uploads:MaxStoredBytesPerUser (1 GiB) in all (413).
          */
         post: operations["CreateUploads"];
         delete?: never;
@@ -4291,6 +4291,22 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED";
                         };
                     };
                 };

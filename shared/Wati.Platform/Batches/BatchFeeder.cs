@@ -32,6 +32,7 @@ public sealed class BatchFeeder(
     TimeProvider time,
     IOptions<JobsOptions> jobs,
     IOptions<BatchesOptions> options,
+    IOptions<ModelsOptions> models,
     Webhooks.WebhookSender webhooks,
     ILogger<BatchFeeder> logger)
 {
@@ -83,7 +84,12 @@ public sealed class BatchFeeder(
         }
     }
 
-    /// <summary>Makes one pending item an ordinary job charged out of the hold; an unusable input fails the item alone, refunded.</summary>
+    /// <summary>
+    /// Makes one pending item an ordinary job charged out of the hold; an unusable input fails the item alone,
+    /// refunded. Every limit is checked again on the real images (issue 24, finding 3): a URL is sized only
+    /// once fetched, so an output over <see cref="ModelsOptions.MaxOutputPixels"/> fails its item here,
+    /// before it is charged. No free decode slot (429) leaves the item pending for the next round.
+    /// </summary>
     private async Task<ItemChargeOutcome?> FeedItemAsync(string userId, string batchId, string model, TableEntity row, int max,
         CancellationToken ct)
     {
@@ -93,13 +99,21 @@ public sealed class BatchFeeder(
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            foreach (var (field, reference) in item.Inputs)
+            var uploads = new Dictionary<string, Upload>(StringComparer.Ordinal);
+            foreach (var (field, reference) in item.Inputs) uploads[field] = await sources.ResolveAsync(userId, field, reference, ct);
+            JobSpecs.CheckOutputLimits(new JobSpec(model, JobSpecs.FromJson(model, item.Params), uploads), models.Value);
+            foreach (var (field, upload) in uploads)
             {
-                var upload = await sources.ResolveAsync(userId, field, reference, ct);
                 var key = $"inputs/{jobId}/{field}.{upload.Info.Extension}";
                 await objects.PutAsync(key, new MemoryStream(upload.Bytes, writable: false), upload.Info.ContentType, ct);
                 inputs[field] = key;
             }
+        }
+        catch (ApiException e) when (e.Code == ErrorCode.RateLimitExceeded)
+        {
+            await DeleteInputsAsync(inputs.Values);
+            logger.LogInformation("Batch {BatchId} item {Index}: no free decode slot; it stays pending", batchId, item.Index);
+            return ItemChargeOutcome.LimitReached;
         }
         catch (ApiException e)
         {

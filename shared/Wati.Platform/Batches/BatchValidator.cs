@@ -12,7 +12,9 @@ namespace Wati.Platform.Batches;
 /// <summary>
 /// Validates a whole batch before anything is charged: every item's parameters by the model route's
 /// own rules (<see cref="JobSpecs.ReadAsync"/>), every input reference (the upload exists, its size
-/// read without its bytes), and the output size limit. Any invalid item refuses the batch: 400
+/// read without its bytes; an image under <c>params</c> is refused naming it), and the output size limit
+/// where the input's size is known (an upload; a URL's is known only once fetched, so
+/// <see cref="BatchFeeder"/> checks it again on the real image). Any invalid item refuses the batch: 400
 /// VALIDATION_ERROR with <c>details.items[{index, code, message, details}]</c>.
 /// </summary>
 public sealed class BatchValidator(InputSources inputs, CreditsService credits, IOptions<UploadOptions> uploads,
@@ -63,8 +65,13 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         foreach (var (name, value) in item.Params) values[name] = Text(value);
         foreach (var (field, reference) in item.Inputs) values[field] = reference;
 
+        // An image field is only ever read from the item's inputs: a reference under params (issue 24, finding 9)
+        // is refused naming it, never resolved.
         var form = UploadForm.FromValues(values, uploads.Value, logger, requestId,
-            (field, value, token) => inputs.DescribeAsync(userId, field, value, token));
+            (field, value, token) => item.Inputs.ContainsKey(field)
+                ? inputs.DescribeAsync(userId, field, value, token)
+                : throw ApiException.Validation($"params.{field}: {field} is an image; give it under inputs, not params",
+                    new { field = $"params.{field}", rule = "image_in_params", expected = $"inputs.{field}" }));
         var spec = await JobSpecs.ReadAsync(model, form, ct);
         var unknown = item.Inputs.Keys.Except(spec.Images.Keys).ToList();
         if (unknown.Count > 0)

@@ -27,7 +27,8 @@ public static class ModelsRegistration
             return services.AddReplicateModelProvider();
         }
         return services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(
-            sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns, sp.GetRequiredService<ILogger<LocalModelProvider>>()));
+            sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns, sp.GetRequiredService<ILogger<LocalModelProvider>>(),
+            sp.GetRequiredService<IOptions<Uploads.UploadOptions>>().Value.ToDecodeLimits()));
     }
 
     /// <summary>

@@ -58,6 +58,63 @@ public static class ImageProbe
         }
     }
 
+    /// <summary>
+    /// Counts the scans (SOS segments) of a JPEG from its markers, without decoding: each marker
+    /// segment is skipped by its length, and after each SOS header the entropy-coded data is skipped
+    /// up to the next real marker, stepping over byte stuffing (<c>FF 00</c>), restart markers
+    /// (<c>FF D0</c>..<c>FF D7</c>) and fill bytes (ITU T.81 B.1.1.5, B.2.4). Counting ends at EOI, at
+    /// the end of the data, where the markers stop making sense (the decoder refuses such a file), or
+    /// once <paramref name="stopAfter"/> scans are seen. 0 for anything that does not start with SOI.
+    /// </summary>
+    public static int CountJpegScans(ReadOnlySpan<byte> data, int stopAfter = int.MaxValue)
+    {
+        if (data is not [0xFF, 0xD8, ..]) return 0;
+        var pos = 2;
+        var scans = 0;
+        while (pos < data.Length && data[pos] == 0xFF)
+        {
+            while (pos < data.Length && data[pos] == 0xFF) pos++;
+            if (pos >= data.Length) break;
+            var marker = data[pos++];
+            if (marker == 0xD9) break; // EOI
+            if (marker is 0x01 or (>= 0xD0 and <= 0xD8)) continue; // TEM, RSTn, SOI: no length
+            if (pos + 2 > data.Length) break;
+            var length = BinaryPrimitives.ReadUInt16BigEndian(data[pos..]);
+            if (length < 2) break;
+            pos += length;
+            if (marker != 0xDA) continue;
+            if (++scans >= stopAfter) break;
+            pos = SkipEntropyCodedData(data, pos);
+        }
+        return scans;
+    }
+
+    /// <summary>The position of the <c>FF</c> that starts the first marker at or after <paramref name="pos"/> in entropy-coded data (the data's length when there is none).</summary>
+    private static int SkipEntropyCodedData(ReadOnlySpan<byte> data, int pos)
+    {
+        while (pos < data.Length)
+        {
+            var ff = data[pos..].IndexOf((byte)0xFF);
+            if (ff < 0) return data.Length;
+            pos += ff;
+            var next = pos + 1;
+            while (next < data.Length && data[next] == 0xFF) next++; // fill bytes before a marker
+            if (next >= data.Length) return data.Length;
+            var code = data[next];
+            if (code is 0x00 or (>= 0xD0 and <= 0xD7))
+            {
+                pos = next + 1; // a stuffed FF data byte, or a restart marker inside the scan
+                continue;
+            }
+            return next - 1;
+        }
+        return pos;
+    }
+
+    /// <summary>Bits per channel of a PNG (its IHDR bit depth: 1, 2, 4, 8 or 16); 0 when <paramref name="data"/> is not a PNG.</summary>
+    public static int PngBitDepth(ReadOnlySpan<byte> data) =>
+        data.Length >= 33 && data.StartsWith(PngSignature) && data.Slice(12, 4).SequenceEqual("IHDR"u8) ? data[24] : 0;
+
     // C4 (DHT), C8 (JPG extension) and CC (DAC) sit in the SOF range but are not frame headers.
     private static bool IsStartOfFrame(byte marker) =>
         marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC;

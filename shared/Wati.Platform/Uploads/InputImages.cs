@@ -14,12 +14,16 @@ namespace Wati.Platform.Uploads;
 public static class InputImages
 {
     /// <summary>Loads and normalises <paramref name="file"/>; pixels are decoded lazily, when first read.</summary>
+    /// <param name="file">The file's bytes.</param>
     /// <param name="field">The form field the file came in, named in any error.</param>
-    /// <exception cref="InputImageException">Not a JPEG, PNG or WebP; a header libvips refuses; an unusable colour profile.</exception>
-    public static NormalisedImage Open(byte[] file, string field)
+    /// <param name="limits">Decode cost bounds checked from the bytes before libvips sees them; <see cref="DecodeLimits.Default"/> when null.</param>
+    /// <exception cref="InputImageException">Not a JPEG, PNG or WebP; over a decode limit; a header libvips refuses; an unusable colour profile.</exception>
+    public static NormalisedImage Open(byte[] file, string field, DecodeLimits? limits = null)
     {
-        var format = ImageProbe.TryProbe(file)?.Format ??
+        var probed = ImageProbe.TryProbe(file) ??
                      throw new InputImageException(field, InputImageProblem.NotAnImage, "not a JPEG, PNG or WebP header");
+        var format = probed.Format;
+        CheckCost(file, probed, field, limits ?? DecodeLimits.Default);
         VipsErrors.Clear();
         Image loaded;
         try
@@ -65,20 +69,65 @@ public static class InputImages
     }
 
     /// <summary>
+    /// Refuses, from the bytes alone, a file whose decode would cost far more than its pixel count says
+    /// (issue 24, finding 1): a JPEG with more scans than <see cref="DecodeLimits.MaxJpegScans"/>, a
+    /// 16-bit PNG over <see cref="DecodeLimits.MaxHighDepthPixels"/>. WebP decodes in one pass, so its
+    /// cost is bounded by its pixels already.
+    /// </summary>
+    private static void CheckCost(byte[] file, ImageInfo probed, string field, DecodeLimits limits)
+    {
+        if (probed.Format == ImageFormat.Jpeg && ImageProbe.CountJpegScans(file, limits.MaxJpegScans + 1) is var scans &&
+            scans > limits.MaxJpegScans)
+            throw new InputImageException(field, InputImageProblem.TooManyScans, $"more than {limits.MaxJpegScans} scans ({scans}+ counted)",
+                limit: limits.MaxJpegScans);
+        if (probed.Format == ImageFormat.Png && ImageProbe.PngBitDepth(file) > 8 && probed.Pixels > limits.MaxHighDepthPixels)
+            throw new InputImageException(field, InputImageProblem.HighDepthTooLarge,
+                $"16-bit PNG of {probed.Pixels} pixels", limit: limits.MaxHighDepthPixels);
+    }
+
+    /// <summary>
     /// Decodes every pixel of <paramref name="image"/> into memory, so a file that does not decode
     /// completely fails here, clearly the input's fault, and not halfway through a pipeline.
     /// </summary>
+    /// <param name="image">The opened input.</param>
+    /// <param name="field">The field named in any error.</param>
+    /// <param name="ct">Canceling it sets libvips' kill flag on the decode (<see cref="Stoppable"/>), which stops it at its next tile.</param>
     /// <exception cref="InputImageException">The pixel data is truncated or corrupt.</exception>
-    public static Image Decode(NormalisedImage image, string field)
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was canceled; the decode was stopped.</exception>
+    public static Image Decode(NormalisedImage image, string field, CancellationToken ct = default)
     {
+        ct.ThrowIfCancellationRequested();
         VipsErrors.Clear();
         try
         {
-            return image.Image.CopyMemory();
+            return Stoppable(image.Image, ct).CopyMemory();
         }
         catch (VipsException e)
         {
+            ct.ThrowIfCancellationRequested();
             throw new InputImageException(field, InputImageProblem.Damaged, e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// Ties libvips' kill flag on <paramref name="image"/> to <paramref name="ct"/> (NetVips'
+    /// <c>Image.SetProgress</c> with a token, libvips' progress and kill hooks): once it is canceled,
+    /// evaluating the image fails at the next tile libvips computes. A single call inside a loader
+    /// (libjpeg reading every scan) runs to its end first, which is why scans are bounded before.
+    /// </summary>
+    public static Image Stoppable(Image image, CancellationToken ct)
+    {
+        if (ct.CanBeCanceled) image.SetProgress(NoProgress.Instance, ct);
+        return image;
+    }
+
+    private sealed class NoProgress : IProgress<int>
+    {
+        public static readonly NoProgress Instance = new();
+
+        public void Report(int value)
+        {
+            // Only the kill hook is wanted.
         }
     }
 
@@ -119,17 +168,45 @@ public enum InputImageProblem
 
     /// <summary>The embedded ICC profile could not be used to convert to sRGB.</summary>
     ColourProfile,
+
+    /// <summary>A JPEG with more scans than <see cref="DecodeLimits.MaxJpegScans"/> (a scan bomb).</summary>
+    TooManyScans,
+
+    /// <summary>A 16-bit PNG over <see cref="DecodeLimits.MaxHighDepthPixels"/>.</summary>
+    HighDepthTooLarge,
+}
+
+/// <summary>
+/// What one decode may cost beyond its pixel count (issue 24, finding 1; defaults and reasons on
+/// <see cref="UploadOptions.MaxJpegScans"/> and <see cref="UploadOptions.MaxHighDepthPixels"/>).
+/// </summary>
+public sealed record DecodeLimits(int MaxJpegScans, long MaxHighDepthPixels)
+{
+    /// <summary>Default of <see cref="MaxJpegScans"/>.</summary>
+    public const int DefaultMaxJpegScans = 100;
+
+    /// <summary>Default of <see cref="MaxHighDepthPixels"/>.</summary>
+    public const long DefaultMaxHighDepthPixels = 16_000_000;
+
+    /// <summary>The defaults, for callers without options.</summary>
+    public static DecodeLimits Default { get; } = new(DefaultMaxJpegScans, DefaultMaxHighDepthPixels);
 }
 
 /// <summary>
 /// An input image that cannot be used. <see cref="Exception.Message"/> is our own stable text, safe
 /// for answers and job records; the library's words are in <see cref="Detail"/>, for the log only.
 /// </summary>
-public sealed class InputImageException(string field, InputImageProblem problem, string detail, Exception? inner = null)
-    : Exception(PublicMessage(problem), inner)
+public sealed class InputImageException(string field, InputImageProblem problem, string detail, Exception? inner = null, long? limit = null)
+    : Exception(PublicMessage(problem, limit), inner)
 {
+    /// <summary>The field the input came in.</summary>
     public string Field { get; } = field;
+
+    /// <summary>What is wrong.</summary>
     public InputImageProblem Problem { get; } = problem;
+
+    /// <summary>The limit the input is over, for the limit problems; null otherwise.</summary>
+    public long? Limit { get; } = limit;
 
     /// <summary>The raw library text: log it with the request id, never answer it.</summary>
     public string Detail { get; } = detail;
@@ -139,13 +216,18 @@ public sealed class InputImageException(string field, InputImageProblem problem,
     {
         InputImageProblem.NotAnImage => "unsupported_format",
         InputImageProblem.ColourProfile => "unsupported_colour_profile",
+        InputImageProblem.TooManyScans => "too_many_scans",
+        InputImageProblem.HighDepthTooLarge => "high_bit_depth_too_large",
         _ => "incomplete_image",
     };
 
-    public static string PublicMessage(InputImageProblem problem) => problem switch
+    /// <summary>The stable public text of <paramref name="problem"/>; <paramref name="limit"/> is named by the limit problems.</summary>
+    public static string PublicMessage(InputImageProblem problem, long? limit = null) => problem switch
     {
         InputImageProblem.NotAnImage => "not a JPEG, PNG or WebP image",
         InputImageProblem.ColourProfile => "unsupported colour profile",
+        InputImageProblem.TooManyScans => $"the JPEG has more than {limit} scans; no camera or encoder writes that many (save it again)",
+        InputImageProblem.HighDepthTooLarge => $"a 16-bit PNG may have at most {limit} pixels (save it with 8 bits per channel)",
         _ => "the image data is incomplete or corrupt",
     };
 }

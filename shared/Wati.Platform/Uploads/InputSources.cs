@@ -12,7 +12,7 @@ namespace Wati.Platform.Uploads;
 /// and <see cref="UploadOptions.UrlTimeoutSeconds"/>, then checked like an upload. Every failure is a 400
 /// naming the field (415/413 for what an upload would get them).
 /// </summary>
-public sealed class InputSources(UploadsService uploads, IOptions<UploadOptions> options, ILogger<InputSources> logger)
+public sealed class InputSources(UploadsService uploads, IOptions<UploadOptions> options, DecodeGate gate, ILogger<InputSources> logger)
 {
     private UploadOptions Options => options.Value;
 
@@ -87,7 +87,7 @@ public sealed class InputSources(UploadsService uploads, IOptions<UploadOptions>
         {
             throw ApiException.Validation($"{field}: the URL could not be fetched ({e.HttpRequestError})", new { field });
         }
-        return await UploadForm.AcceptAsync(field, bytes, Options, logger, "url-input", ct);
+        return await UploadForm.AcceptAsync(field, bytes, Options, gate, logger, "url-input", ct);
     }
 
     private ApiException TooLarge(string field) =>

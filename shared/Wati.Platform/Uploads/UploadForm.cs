@@ -33,10 +33,12 @@ public sealed class UploadForm
     private readonly ILogger _logger;
     private readonly string _requestId;
     private readonly Func<string, string, CancellationToken, Task<Upload>>? _reference;
+    private readonly DecodeGate? _gate;
 
     private UploadForm(IFormCollection form, UploadOptions options, ILogger logger, string requestId,
-        Func<string, string, CancellationToken, Task<Upload>>? reference)
+        Func<string, string, CancellationToken, Task<Upload>>? reference, DecodeGate? gate)
     {
+        _gate = gate;
         _form = form;
         _options = options;
         _logger = logger;
@@ -57,7 +59,8 @@ public sealed class UploadForm
         Func<string, string, CancellationToken, Task<Upload>>? reference = caller is null
             ? null
             : (field, value, token) => rc.Service<InputSources>().ResolveAsync(caller.UserId, field, value, token);
-        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId, reference);
+        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId, reference,
+            rc.Service<DecodeGate>());
     }
 
     /// <summary>
@@ -67,7 +70,7 @@ public sealed class UploadForm
     public static UploadForm FromValues(IReadOnlyDictionary<string, string> values, UploadOptions options, ILogger logger,
         string requestId, Func<string, string, CancellationToken, Task<Upload>> reference) =>
         new(new FormCollection(values.ToDictionary(v => v.Key, v => new Microsoft.Extensions.Primitives.StringValues(v.Value))),
-            options, logger, requestId, reference);
+            options, logger, requestId, reference, gate: null);
 
     /// <summary>
     /// All required images, or MISSING_FILES naming every absent one. A field without a file part may
@@ -155,16 +158,19 @@ public sealed class UploadForm
 
         var bytes = new byte[file.Length];
         await using (var stream = file.OpenReadStream()) await stream.ReadExactlyAsync(bytes, ct);
-        return await AcceptAsync(file.Name, bytes, _options, _logger, _requestId, ct);
+        var gate = _gate ?? throw new InvalidOperationException("a form of text values has no files to decode");
+        return await AcceptAsync(file.Name, bytes, _options, gate, _logger, _requestId, ct);
     }
 
     /// <summary>
     /// The upload checks on bytes from anywhere (a file part, a fetched URL): recognised by their bytes
     /// (415), pixel-counted from the header (400), decoded completely and normalised (400 when damaged),
-    /// each error naming <paramref name="field"/>. The caller has checked the size limit.
+    /// each error naming <paramref name="field"/>. The caller has checked the size limit. Decode cost is
+    /// bounded first from the bytes (<see cref="DecodeLimits"/>: JPEG scans, 16-bit PNG size), then the
+    /// decode runs within <paramref name="gate"/> (concurrency and time cap).
     /// </summary>
-    public static async Task<Upload> AcceptAsync(string field, byte[] bytes, UploadOptions options, ILogger logger, string requestId,
-        CancellationToken ct)
+    public static async Task<Upload> AcceptAsync(string field, byte[] bytes, UploadOptions options, DecodeGate gate, ILogger logger,
+        string requestId, CancellationToken ct)
     {
         var header = ImageProbe.TryProbe(bytes) ??
                      throw new ApiException(ErrorCode.UnsupportedMediaType, $"{field} is not a JPEG, PNG or WebP image",
@@ -172,17 +178,17 @@ public sealed class UploadForm
         try
         {
             // Header only so far: libvips has read the orientation, nothing is decoded yet.
-            var image = InputImages.Open(bytes, field);
+            var image = InputImages.Open(bytes, field, options.ToDecodeLimits());
             int width = image.Image.Width, height = image.Image.Height;
             if (header.Pixels > options.MaxPixels)
                 throw ApiException.Validation($"{field} is {width}x{height}; at most {options.MaxPixels} pixels are accepted",
                     new { field, width, height, max_pixels = options.MaxPixels });
 
             // Every pixel is decoded now, so a truncated or corrupt file is refused before any charge.
-            var kept = await Task.Run(() =>
+            var kept = await gate.RunAsync(field, token =>
             {
-                if (image.Changed) return InputImages.Encode(image.Image, header.Format, ReencodeQuality);
-                using var decoded = InputImages.Decode(image, field);
+                if (image.Changed) return InputImages.Encode(InputImages.Stoppable(image.Image, token), header.Format, ReencodeQuality);
+                using var decoded = InputImages.Decode(image, field, token);
                 return bytes;
             }, ct);
             return new Upload(field, kept, new ImageInfo(header.Format, width, height), image.FirstFrameOnly);
@@ -194,7 +200,9 @@ public sealed class UploadForm
             // The library's words go to the log with the request id; the answer has our own message.
             logger.LogInformation("Request {RequestId}: upload {Field} refused ({Reason}): {Detail}",
                 requestId, field, refused.Reason, refused.Detail);
-            throw ApiException.Validation($"{field}: {refused.Message}", new { field, reason = refused.Reason });
+            throw refused.Limit is { } limit
+                ? ApiException.Validation($"{field}: {refused.Message}", new { field, reason = refused.Reason, rule = refused.Reason, limit })
+                : ApiException.Validation($"{field}: {refused.Message}", new { field, reason = refused.Reason });
         }
     }
 }

@@ -15,9 +15,11 @@ public static class UploadRoutes
             Doc = new("Store one or more images for later calls and batches; each answers an upload id (upl_…)")
             {
                 Description = "The same checks as the model routes: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) " +
-                              "and 40 MP (400), decoded completely and normalised. Uploads expire after Wati:Uploads:RetentionHours (24).",
+                              "and 40 MP (400), decoded completely and normalised. Uploads expire after Wati:Uploads:RetentionHours (24). " +
+                              "Per user at most Wati:Uploads:MaxStoredUploadsPerUser (1,000) unexpired uploads (429) of " +
+                              "Wati:Uploads:MaxStoredBytesPerUser (1 GiB) in all (413).",
                 Form = [new("file", FieldKind.File, "An image; repeat the part for several") { Required = true }],
-                Data = typeof(ItemList<UploadView>), SuccessStatus = 201,
+                Data = typeof(ItemList<UploadView>), SuccessStatus = 201, Errors = [ErrorCode.RateLimitExceeded],
             },
         },
     ];
@@ -25,7 +27,10 @@ public static class UploadRoutes
     private static async Task<IResult> Create(RequestContext rc)
     {
         var max = rc.Service<IOptions<UploadOptions>>().Value.MaxFilesPerCall;
-        var images = await (await UploadForm.ReadAsync(rc)).ImageListAsync("file", max, rc.Cancellation);
+        var form = await UploadForm.ReadAsync(rc);
+        // A user at the quota is refused before any file is decoded (SaveAsync checks again, exactly).
+        await rc.Service<UploadsService>().CheckQuotaAsync(rc.Caller.UserId, 1, 0, rc.Cancellation);
+        var images = await form.ImageListAsync("file", max, rc.Cancellation);
         if (images.Count == 0) throw new ApiException(ErrorCode.MissingFiles, "missing file(s): file", new { fields = new[] { "file" } });
         var views = await rc.Service<UploadsService>().SaveAsync(rc.Caller.UserId, images, rc.Cancellation);
         return rc.Created(new ItemList<UploadView>(views));

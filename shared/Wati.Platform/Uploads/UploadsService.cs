@@ -16,6 +16,8 @@ public sealed record UploadView(string Id, long Bytes, string ContentType, int W
 /// <c>upload|{id}</c>, so only its owner can name it), and an expiry entry in table <c>uploads</c>
 /// (partition <c>expiry</c>, row <c>{expiry ticks}|{user}|{id}</c>) that the sweeper reads in time order
 /// without scanning users. Uploads expire after <see cref="UploadOptions.RetentionHours"/>.
+/// Each user may hold <see cref="UploadOptions.MaxStoredUploadsPerUser"/> unexpired uploads of at most
+/// <see cref="UploadOptions.MaxStoredBytesPerUser"/> bytes in all (issue 24, finding 5; <see cref="CheckQuotaAsync"/>).
 /// </summary>
 public sealed class UploadsService(ITableStore store, IObjectStore objects, IIdGenerator ids, TimeProvider time,
     IOptions<UploadOptions> options)
@@ -29,8 +31,76 @@ public sealed class UploadsService(ITableStore store, IObjectStore objects, IIdG
     private const string ExpiryPartition = "expiry";
     private const string RowPrefix = "upload|";
 
-    /// <summary>Stores accepted uploads for <paramref name="userId"/>; the expiry entry is written first, so nothing stored is unswept.</summary>
+    // One user's quota check and its writes run one at a time in this process (striped by user).
+    private readonly SemaphoreSlim[] _quotaLocks = Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
+    /// <summary>
+    /// Stores accepted uploads for <paramref name="userId"/> within the user's quota (<see cref="CheckQuotaAsync"/>,
+    /// all or nothing); the expiry entry is written first, so nothing stored is unswept.
+    /// </summary>
+    /// <exception cref="ApiException">413 or 429 when the uploads would go over the user's quota; nothing is stored.</exception>
     public async Task<IReadOnlyList<UploadView>> SaveAsync(string userId, IReadOnlyList<Upload> uploads, CancellationToken ct)
+    {
+        var quotaLock = _quotaLocks[(uint)StringComparer.Ordinal.GetHashCode(userId) % (uint)_quotaLocks.Length];
+        await quotaLock.WaitAsync(ct);
+        try
+        {
+            await CheckQuotaAsync(userId, uploads.Count, uploads.Sum(u => u.Bytes.LongLength), ct);
+            return await StoreAsync(userId, uploads, ct);
+        }
+        finally
+        {
+            quotaLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Refuses <paramref name="adding"/> more uploads of <paramref name="addingBytes"/> bytes when the user's
+    /// unexpired uploads would then be over <see cref="UploadOptions.MaxStoredUploadsPerUser"/> (429, Retry-After
+    /// until the oldest expires) or <see cref="UploadOptions.MaxStoredBytesPerUser"/> (413). Usage is read
+    /// from the user's upload records, so an expired or deleted upload stops counting at once, with no
+    /// counter to drift. Exact within one process (<see cref="SaveAsync"/> serialises a user's saves);
+    /// across processes two saves may both pass before either is written: the slack is one call's files
+    /// per further process.
+    /// </summary>
+    /// <exception cref="ApiException">PAYLOAD_TOO_LARGE or RATE_LIMIT_EXCEEDED with the usage and the limit in details.</exception>
+    public async Task CheckQuotaAsync(string userId, int adding, long addingBytes, CancellationToken ct)
+    {
+        var o = options.Value;
+        var now = time.GetUtcNow();
+        long count = 0, bytes = 0;
+        DateTimeOffset? firstExpiry = null;
+        string? continuation = null;
+        do
+        {
+            var page = await store.QueryAsync(TableNames.Users, TableQuery.Prefix(userId, RowPrefix) with { ContinuationToken = continuation }, ct);
+            foreach (var row in page.Items)
+            {
+                if (row.GetTime("expires_at") is not { } expires || expires <= now) continue;
+                count++;
+                bytes += row.GetInt64("bytes") ?? 0;
+                if (firstExpiry is null || expires < firstExpiry) firstExpiry = expires;
+            }
+            continuation = page.ContinuationToken;
+        } while (continuation is not null);
+
+        if (count + adding > o.MaxStoredUploadsPerUser)
+        {
+            var wait = firstExpiry is { } first ? Math.Max(1, (int)Math.Ceiling((first - now).TotalSeconds)) : 1;
+            throw new ApiException(ErrorCode.RateLimitExceeded,
+                $"you have {count} stored uploads; at most {o.MaxStoredUploadsPerUser} are kept at once (they expire after {o.RetentionHours} h)",
+                new { reason = "upload_quota", stored_uploads = count, adding, max_stored_uploads = o.MaxStoredUploadsPerUser })
+            {
+                RetryAfterSeconds = wait,
+            };
+        }
+        if (bytes + addingBytes > o.MaxStoredBytesPerUser)
+            throw new ApiException(ErrorCode.PayloadTooLarge,
+                $"your stored uploads would be {bytes + addingBytes} bytes; at most {o.MaxStoredBytesPerUser} bytes are kept at once (they expire after {o.RetentionHours} h)",
+                new { reason = "upload_quota", stored_bytes = bytes, adding_bytes = addingBytes, max_stored_bytes = o.MaxStoredBytesPerUser });
+    }
+
+    private async Task<IReadOnlyList<UploadView>> StoreAsync(string userId, IReadOnlyList<Upload> uploads, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var expires = now.AddHours(options.Value.RetentionHours);

@@ -14,10 +14,10 @@ internal static class BackgroundModel
     // a linear ramp in between so edges stay soft.
     private const double Clear = 28, Solid = 64;
 
-    public static ModelOutput Run(byte[] fgFile, byte[] bgFile)
+    public static ModelOutput Run(byte[] fgFile, byte[] bgFile, LocalRun run)
     {
-        var bg = LocalImages.Decode(bgFile, "bg");
-        var fg = LocalImages.Decode(fgFile, "fg");
+        var bg = LocalImages.Decode(bgFile, "bg", run);
+        var fg = LocalImages.Decode(fgFile, "fg", run);
         if (!fg.HasAlpha()) fg = fg.Bandjoin(KeyMask(fg));
 
         // Resize with premultiplied alpha, or transparent pixels bleed their colour into the edges.
@@ -31,7 +31,7 @@ internal static class BackgroundModel
         var composed = bg.Composite2(fitted, Enums.BlendMode.Over, x: x, y: y);
         // An opaque background stays opaque, so its result needs no alpha band.
         var result = bg.HasAlpha() ? composed : composed.ExtractBand(0, n: 3);
-        return LocalImages.Output(LocalImages.Finish(result), ImageFormat.Png);
+        return LocalImages.Output(LocalImages.Finish(result), ImageFormat.Png, run);
     }
 
     /// <summary>Alpha from each pixel's distance to the median colour of the image border.</summary>

@@ -8,7 +8,7 @@ namespace Wati.Platform.Models.Local;
 /// </summary>
 internal static class GfpganModel
 {
-    public static ModelOutput Run(byte[] file, GfpganParameters parameters)
+    public static ModelOutput Run(byte[] file, GfpganParameters parameters, LocalRun run)
     {
         if (parameters.Scale is < 1 or > 4) throw new ModelException("scale must be 1..4", isInputError: true);
         var (sigma, slope) = parameters.Version switch
@@ -18,9 +18,9 @@ internal static class GfpganModel
             _ => throw new ModelException("version must be 1.3 or 1.4", isInputError: true),
         };
 
-        var image = LocalImages.Opaque(LocalImages.Decode(file, "image"));
+        var image = LocalImages.Opaque(LocalImages.Decode(file, "image", run));
         if (parameters.Scale != 1) image = image.Resize(parameters.Scale, kernel: NetVips.Enums.Kernel.Lanczos3);
         var sharp = image.Sharpen(sigma: sigma, m2: slope);
-        return LocalImages.Output(LocalImages.Finish(sharp), ImageFormat.Jpeg);
+        return LocalImages.Output(LocalImages.Finish(sharp), ImageFormat.Jpeg, run);
     }
 }

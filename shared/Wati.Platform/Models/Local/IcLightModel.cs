@@ -11,7 +11,7 @@ internal static class IcLightModel
 {
     private const double Ambient = 0.45;
 
-    public static IReadOnlyList<ModelOutput> Run(byte[] file, IcLightParameters p, CancellationToken cancellationToken)
+    public static IReadOnlyList<ModelOutput> Run(byte[] file, IcLightParameters p, LocalRun run)
     {
         var format = p.OutputFormat.ToLowerInvariant() switch
         {
@@ -25,7 +25,7 @@ internal static class IcLightModel
         if (p.Width is < 64 or > 4096 || p.Height is < 64 or > 4096 || p.NumberOfImages is < 1 or > 12)
             throw new ModelException("size or number of images out of range", isInputError: true);
 
-        var subject = CoverCrop(LocalImages.Opaque(LocalImages.Decode(file, "subject_image")), p.Width, p.Height);
+        var subject = CoverCrop(LocalImages.Opaque(LocalImages.Decode(file, "subject_image", run)), p.Width, p.Height);
         if (subject.Width != p.Width || subject.Height != p.Height)
             throw new InvalidOperationException($"cover crop gave {subject.Width}x{subject.Height}, not {p.Width}x{p.Height}");
         var ramp = Ramp(p.LightSource, p.Width, p.Height);
@@ -33,7 +33,7 @@ internal static class IcLightModel
         var outputs = new List<ModelOutput>(p.NumberOfImages);
         for (var index = 0; index < p.NumberOfImages; index++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            run.Token.ThrowIfCancellationRequested();
             // Later variants get a stronger light; warmth cycles cool, neutral, warm.
             var strength = 0.6 + 0.1 * index;
             var warmth = (index % 3 - 1) * 0.06;
@@ -50,7 +50,7 @@ internal static class IcLightModel
                 var gain = ramp.Linear(strength, Ambient);
                 lit = (subject * gain).Linear(tint, [0, 0, 0], uchar: true);
             }
-            outputs.Add(LocalImages.Output(LocalImages.Finish(lit), format, quality: 85));
+            outputs.Add(LocalImages.Output(LocalImages.Finish(lit), format, run, quality: 85));
         }
         return outputs;
     }

@@ -19,7 +19,11 @@ internal static class LocalImages
     /// decoded into memory, so a broken file fails here as the input's fault.
     /// </summary>
     /// <exception cref="InputImageException">The file does not decode completely or its profile is unusable.</exception>
-    public static Image Decode(byte[] file, string field) => InputImages.Decode(InputImages.Open(file, field), field);
+    /// <param name="file">The input's bytes.</param>
+    /// <param name="field">The field named in any error.</param>
+    /// <param name="run">The run's decode limits and token (canceling it kills the decode at its next tile).</param>
+    public static Image Decode(byte[] file, string field, LocalRun run) =>
+        InputImages.Decode(InputImages.Open(file, field, run.Limits), field, run.Token);
 
     /// <summary>Drops alpha by flattening onto white, for outputs that have no alpha (JPEG) or need none.</summary>
     public static Image Opaque(Image image) =>
@@ -36,9 +40,23 @@ internal static class LocalImages
     /// <summary>out = in * a + b on every band; float out unless <paramref name="uchar"/>.</summary>
     public static Image Linear(this Image image, double a, double b, bool uchar = false) => image.Linear([a], [b], uchar);
 
-    public static ModelOutput Output(Image image, ImageFormat format, int quality = 90)
+    /// <summary>Encodes the finished image; canceling <paramref name="run"/>'s token stops the encode at its next tile.</summary>
+    /// <exception cref="OperationCanceledException">The run was canceled.</exception>
+    public static ModelOutput Output(Image image, ImageFormat format, LocalRun run, int quality = 90)
     {
+        run.Token.ThrowIfCancellationRequested();
         var info = new ImageInfo(format, image.Width, image.Height);
-        return new ModelOutput(InputImages.Encode(image, format, quality), info.ContentType, info.Extension, info.Width, info.Height);
+        try
+        {
+            var bytes = InputImages.Encode(InputImages.Stoppable(image, run.Token), format, quality);
+            return new ModelOutput(bytes, info.ContentType, info.Extension, info.Width, info.Height);
+        }
+        catch (VipsException) when (run.Token.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("the run was canceled; libvips stopped", run.Token);
+        }
     }
 }
+
+/// <summary>What one local run carries to its decodes and encodes: the decode limits and the run's token.</summary>
+internal sealed record LocalRun(DecodeLimits Limits, CancellationToken Token);

@@ -18,17 +18,29 @@ public sealed class LocalModelProvider : IModelProvider
 
     private readonly SemaphoreSlim gate;
     private readonly ILogger logger;
+    private readonly DecodeLimits limits;
+    private readonly Action<CancellationToken>? beforeRun;
 
     /// <param name="maxConcurrentRuns">
     /// Runs allowed at once. libvips already spreads one run over every core, so more than one or two
     /// only adds memory pressure.
     /// </param>
     /// <param name="logger">Receives libvips' own words when a run fails; answers never carry them.</param>
-    public LocalModelProvider(int maxConcurrentRuns = 1, ILogger<LocalModelProvider>? logger = null)
+    /// <param name="limits">Decode cost bounds for inputs (<see cref="UploadOptions.MaxJpegScans"/>, ...); the defaults when null.</param>
+    public LocalModelProvider(int maxConcurrentRuns = 1, ILogger<LocalModelProvider>? logger = null, DecodeLimits? limits = null)
+        : this(maxConcurrentRuns, logger, limits, beforeRun: null)
+    {
+    }
+
+    /// <summary>For tests: <paramref name="beforeRun"/> runs on the worker thread before each run, to script a run that will not stop.</summary>
+    internal LocalModelProvider(int maxConcurrentRuns, ILogger<LocalModelProvider>? logger, DecodeLimits? limits,
+        Action<CancellationToken>? beforeRun)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRuns, 1);
         gate = new SemaphoreSlim(maxConcurrentRuns, maxConcurrentRuns);
         this.logger = logger ?? NullLogger<LocalModelProvider>.Instance;
+        this.limits = limits ?? DecodeLimits.Default;
+        this.beforeRun = beforeRun;
         if (logger is not null) RouteLibvipsWarnings(logger);
     }
 
@@ -61,7 +73,13 @@ public sealed class LocalModelProvider : IModelProvider
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var outputs = await Task.Run(() => Run(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            // A canceled or timed-out run answers at once and gives its slot back (issue 24, finding 1): the
+            // token also sets libvips' kill flag on what the run evaluates, so the abandoned work stops at
+            // its next tile; a single loader call (bounded by the scan and pixel limits) finishes first.
+            var work = Task.Run(() => Run(request, cancellationToken), CancellationToken.None);
+            _ = work.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            var outputs = await work.WaitAsync(cancellationToken).ConfigureAwait(false);
             return new ModelResult(outputs, "local/" + request.Model, Strategy: "in-process");
         }
         finally
@@ -72,16 +90,19 @@ public sealed class LocalModelProvider : IModelProvider
 
     private IReadOnlyList<ModelOutput> Run(ModelRequest request, CancellationToken cancellationToken)
     {
+        beforeRun?.Invoke(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var run = new LocalRun(limits, cancellationToken);
         try
         {
             return (request.Model, request.Parameters) switch
             {
-                (ModelNames.Gfpgan, GfpganParameters p) => [GfpganModel.Run(Input(request, "image"), p)],
-                (ModelNames.ReplaceStyle, StyleParameters p) => [StyleModel.Run(Input(request, "image"), p)],
+                (ModelNames.Gfpgan, GfpganParameters p) => [GfpganModel.Run(Input(request, "image"), p, run)],
+                (ModelNames.ReplaceStyle, StyleParameters p) => [StyleModel.Run(Input(request, "image"), p, run)],
                 (ModelNames.ReplaceBackground, BackgroundParameters) =>
-                    [BackgroundModel.Run(Input(request, "fg"), Input(request, "bg"))],
+                    [BackgroundModel.Run(Input(request, "fg"), Input(request, "bg"), run)],
                 (ModelNames.IcLight, IcLightParameters p) =>
-                    IcLightModel.Run(Input(request, "subject_image"), p, cancellationToken),
+                    IcLightModel.Run(Input(request, "subject_image"), p, run),
                 _ => throw new ModelException(
                     $"model '{request.Model}' with {request.Parameters.GetType().Name} is not supported", isInputError: true),
             };
@@ -91,6 +112,10 @@ public sealed class LocalModelProvider : IModelProvider
             // Only the full decode showed it (the upload check could not, or was not asked to).
             logger.LogInformation("Local model {Model} refused input {Field} ({Reason}): {Detail}", request.Model, e.Field, e.Reason, e.Detail);
             throw new ModelException($"{e.Field}: {e.Message}", isInputError: true);
+        }
+        catch (NetVips.VipsException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("the run was canceled; libvips stopped", cancellationToken);
         }
         catch (NetVips.VipsException e)
         {

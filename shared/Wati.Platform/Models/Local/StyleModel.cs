@@ -9,7 +9,7 @@ namespace Wati.Platform.Models.Local;
 /// </summary>
 internal static class StyleModel
 {
-    public static ModelOutput Run(byte[] file, StyleParameters parameters)
+    public static ModelOutput Run(byte[] file, StyleParameters parameters, LocalRun run)
     {
         Func<Image, Image> treatment = parameters.Style switch
         {
@@ -22,8 +22,8 @@ internal static class StyleModel
             _ => throw new ModelException($"unknown style '{parameters.Style}'", isInputError: true),
         };
 
-        var image = LocalImages.Opaque(LocalImages.Decode(file, "image"));
-        return LocalImages.Output(LocalImages.Finish(treatment(image)), ImageFormat.Jpeg);
+        var image = LocalImages.Opaque(LocalImages.Decode(file, "image", run));
+        return LocalImages.Output(LocalImages.Finish(treatment(image)), ImageFormat.Jpeg, run);
     }
 
     // Flat, bright, saturated colour with dark ink lines where edges are strong.
