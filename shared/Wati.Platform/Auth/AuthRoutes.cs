@@ -13,11 +13,14 @@ public static class AuthRoutes
         new("Register", "POST", "v1/auth/register", RouteAuth.None, Register)
         {
             Doc = new("Sign up; the signup bonus is granted") { JsonBody = typeof(RegisterBody), Data = typeof(SessionDto), SuccessStatus = 201,
-                Errors = [ErrorCode.AlreadyExists] },
+                Errors = [ErrorCode.AlreadyExists, ErrorCode.RateLimitExceeded],
+                Description = "429 RATE_LIMIT_EXCEEDED with Retry-After when too many passwords are being hashed at once (docs/decisions/0012 on the 409)." },
         },
         new("Login", "POST", "v1/auth/login", RouteAuth.None, Login)
         {
-            Doc = new("Log in: an access token") { JsonBody = typeof(LoginBody), Data = typeof(SessionDto), Errors = [ErrorCode.Unauthenticated] },
+            Doc = new("Log in: an access token") { JsonBody = typeof(LoginBody), Data = typeof(SessionDto),
+                Errors = [ErrorCode.Unauthenticated, ErrorCode.RateLimitExceeded],
+                Description = "429 RATE_LIMIT_EXCEEDED with Retry-After when too many passwords are being hashed at once." },
         },
         new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.Session, CreateKey)
         {

@@ -20,11 +20,13 @@ public sealed class PasswordGate : IDisposable
     private readonly ConcurrencyLimiter _limiter;
     private readonly TimeSpan _wait;
     private readonly TimeProvider _time;
+    private readonly int _permits;
 
     /// <summary>A gate sized by <paramref name="options"/>; waits are timed by <paramref name="time"/>.</summary>
     public PasswordGate(IOptions<AuthOptions> options, TimeProvider time)
     {
         var o = options.Value;
+        _permits = o.EffectivePasswordHashingConcurrency;
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = o.EffectivePasswordHashingConcurrency,
@@ -58,6 +60,12 @@ public sealed class PasswordGate : IDisposable
             return work();
         }
     }
+
+    /// <summary>Hashes running now.</summary>
+    public int Running => _permits - (int)(_limiter.GetStatistics()?.CurrentAvailablePermits ?? _permits);
+
+    /// <summary>Hashes waiting for a slot now.</summary>
+    public int Waiting => (int)(_limiter.GetStatistics()?.CurrentQueuedCount ?? 0);
 
     /// <inheritdoc />
     public void Dispose() => _limiter.Dispose();

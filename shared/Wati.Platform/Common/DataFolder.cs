@@ -22,11 +22,22 @@ public static class DataFolder
     /// <summary>Entries <see cref="Tighten"/> visits at most, so a huge folder cannot hold start-up for long.</summary>
     public const int MaxEntriesTightened = 200_000;
 
-    /// <summary>Creates <paramref name="path"/> (and missing parents) as <c>0700</c>; an existing folder is left as it is.</summary>
+    /// <summary>Creates <paramref name="path"/> and its missing parents, each <c>0700</c>; existing folders are left as they are.</summary>
     public static void CreateDirectory(string path)
     {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else Directory.CreateDirectory(path, PrivateFolderMode);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        // Directory.CreateDirectory(path, mode) gives the mode to the last folder only; each missing one is created here.
+        var missing = new Stack<string>();
+        for (var p = Path.GetFullPath(path); !Directory.Exists(p); p = Path.GetDirectoryName(p)!)
+        {
+            missing.Push(p);
+            if (Path.GetDirectoryName(p) is null) break;
+        }
+        while (missing.TryPop(out var folder)) Directory.CreateDirectory(folder, PrivateFolderMode);
     }
 
     /// <summary>Options for a new file stream whose file, when created, is <c>0600</c>.</summary>
