@@ -41,11 +41,15 @@ public static class ServerHost
     /// Defaults under every configuration source (appsettings, environment, command line override them):
     /// ASP.NET Core's own per-request lines (request start/finish, endpoint executing/executed) only
     /// from <c>Warning</c>, so the default level writes no line per request; errors are always logged.
+    /// <c>AllowedHosts</c>: ASP.NET Core's host filtering answers 400 to any other <c>Host</c>, and links
+    /// (<c>Location</c>, file URLs) are built only from an allowed host when <c>Wati:PublicBaseUrl</c> is
+    /// unset (issue 24 finding 10); a server reached under another name sets both.
     /// </summary>
     private static readonly Dictionary<string, string?> LoggingDefaults = new()
     {
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["AllowedHosts"] = "localhost;127.0.0.1;[::1]",
     };
 
     public static IWebHostBuilder UseWatiDefaults(this IWebHostBuilder web)

@@ -32,6 +32,7 @@ public static class PlatformServices
         services.AddSingleton<IIdGenerator, RandomIdGenerator>();
         services.AddSingleton<KeyedLock>();
         services.AddHttpContextAccessor();
+        services.AddHostedService<DataFolderTightener>(); // first: older data folders made private before anything else starts
 
         // Ports and their adapters.
         services.AddTables(configuration);

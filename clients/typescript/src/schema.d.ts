@@ -47,7 +47,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign up; the signup bonus is granted */
+        /**
+         * Sign up; the signup bonus is granted
+         * @description 429 RATE_LIMIT_EXCEEDED with Retry-After when too many passwords are being hashed at once (docs/decisions/0012 on the 409).
+         */
         post: operations["Register"];
         delete?: never;
         options?: never;
@@ -64,7 +67,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in: an access token */
+        /**
+         * Log in: an access token
+         * @description 429 RATE_LIMIT_EXCEEDED with Retry-After when too many passwords are being hashed at once.
+         */
         post: operations["Login"];
         delete?: never;
         options?: never;
@@ -82,7 +88,10 @@ export interface paths {
         /** The caller's API keys, without secrets */
         get: operations["ListApiKeys"];
         put?: never;
-        /** Create an API key (its secret is shown this once) */
+        /**
+         * Create an API key (its secret is shown this once); an access token only
+         * @description Not with an API key (403 PERMISSION_DENIED): a leaked key must not be able to mint keys or revoke its owner's other keys.
+         */
         post: operations["CreateApiKey"];
         delete?: never;
         options?: never;
@@ -100,7 +109,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key: it stops working at once */
+        /**
+         * Revoke an API key: it stops working at once; an access token only
+         * @description Not with an API key (403 PERMISSION_DENIED): a leaked key must not be able to mint keys or revoke its owner's other keys.
+         */
         delete: operations["RevokeApiKey"];
         options?: never;
         head?: never;
@@ -492,7 +504,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The secret webhook deliveries are signed with (created on first read) */
+        /**
+         * The secret webhook deliveries are signed with (created on first read); an access token only
+         * @description Not with an API key (403 PERMISSION_DENIED): whoever holds the secret can sign deliveries to your receiver.
+         */
         get: operations["GetWebhookSecret"];
         put?: never;
         post?: never;
@@ -511,7 +526,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace the signing secret; deliveries from now on use the new one */
+        /**
+         * Replace the signing secret; deliveries from now on use the new one; an access token only
+         * @description Not with an API key (403 PERMISSION_DENIED).
+         */
         post: operations["RotateWebhookSecret"];
         delete?: never;
         options?: never;
@@ -1487,6 +1505,22 @@ export interface operations {
                     };
                 };
             };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED";
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL_ERROR */
             500: {
                 headers: {
@@ -1605,6 +1639,22 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED";
                         };
                     };
                 };
@@ -1753,7 +1803,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Create an API key (its secret is shown this once) */
+            /** @description Create an API key (its secret is shown this once); an access token only */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1793,6 +1843,21 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PERMISSION_DENIED";
                         };
                     };
                 };
@@ -1875,7 +1940,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Revoke an API key: it stops working at once */
+            /** @description Revoke an API key: it stops working at once; an access token only */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1914,6 +1979,21 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PERMISSION_DENIED";
                         };
                     };
                 };
@@ -5140,7 +5220,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The secret webhook deliveries are signed with (created on first read) */
+            /** @description The secret webhook deliveries are signed with (created on first read); an access token only */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5179,6 +5259,21 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PERMISSION_DENIED";
                         };
                     };
                 };
@@ -5228,7 +5323,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Replace the signing secret; deliveries from now on use the new one */
+            /** @description Replace the signing secret; deliveries from now on use the new one; an access token only */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5267,6 +5362,21 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PERMISSION_DENIED";
                         };
                     };
                 };

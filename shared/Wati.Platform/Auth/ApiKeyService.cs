@@ -24,6 +24,9 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
 
     private readonly AuthCache<Lookup> _lookups = new(time);
 
+    /// <summary>The number of key lookups remembered now (keys that exist, revoked or not): for tests and diagnostics.</summary>
+    public int RememberedLookups => _lookups.Count;
+
     // Last-use times this process wrote, per key: the store is written at most once a minute per key.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastUseWritten = new(StringComparer.Ordinal);
 
@@ -88,7 +91,7 @@ public sealed class ApiKeyService(ITableStore store, IIdGenerator ids, TimeProvi
         {
             var row = await s.Store.GetAsync(KeysTable, s.Hash, LookupRow, token);
             return row is null ? new Lookup(null, null, true) : new Lookup(row.GetString("user_id"), row.GetString("key_id"), row.GetBool("revoked") == true);
-        }, ct);
+        }, ct, remember: static l => l.UserId is not null); // an unknown key is not remembered: a flood of them leaves nothing (issue 24)
         if (lookup is not { Revoked: false, UserId: { } userId, KeyId: { } keyId }) return null;
 
         var now = time.GetUtcNow();

@@ -15,7 +15,8 @@ public static class AuthRegistration
             .ValidateProblems((o, sp) => DataKeys.Problem(o.SigningKey, SigningKeyKey, PlatformProfile.IsAzure(sp)) is { } p ? [p] : []);
         services.AddSingleton(sp => new SigningKey(DataKeys.Resolve(
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.SigningKey, SigningKeyKey, Wati(sp), "jwt-signing.key")));
-        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<PasswordGate>();
+        services.AddSingleton(sp => new PasswordHasher(sp.GetRequiredService<IOptions<AuthOptions>>(), sp.GetRequiredService<PasswordGate>()));
         services.AddSingleton<TokenService>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<Authenticator>();

@@ -13,25 +13,33 @@ public static class AuthRoutes
         new("Register", "POST", "v1/auth/register", RouteAuth.None, Register)
         {
             Doc = new("Sign up; the signup bonus is granted") { JsonBody = typeof(RegisterBody), Data = typeof(SessionDto), SuccessStatus = 201,
-                Errors = [ErrorCode.AlreadyExists] },
+                Errors = [ErrorCode.AlreadyExists, ErrorCode.RateLimitExceeded],
+                Description = "429 RATE_LIMIT_EXCEEDED with Retry-After when too many passwords are being hashed at once (docs/decisions/0012 on the 409)." },
         },
         new("Login", "POST", "v1/auth/login", RouteAuth.None, Login)
         {
-            Doc = new("Log in: an access token") { JsonBody = typeof(LoginBody), Data = typeof(SessionDto), Errors = [ErrorCode.Unauthenticated] },
+            Doc = new("Log in: an access token") { JsonBody = typeof(LoginBody), Data = typeof(SessionDto),
+                Errors = [ErrorCode.Unauthenticated, ErrorCode.RateLimitExceeded],
+                Description = "429 RATE_LIMIT_EXCEEDED with Retry-After when too many passwords are being hashed at once." },
         },
-        new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.User, CreateKey)
+        new("CreateApiKey", "POST", "v1/api-keys", RouteAuth.Session, CreateKey)
         {
-            Doc = new("Create an API key (its secret is shown this once)") { JsonBody = typeof(KeyBody), Data = typeof(NewApiKey), SuccessStatus = 201 },
+            Doc = new("Create an API key (its secret is shown this once); an access token only") { JsonBody = typeof(KeyBody), Data = typeof(NewApiKey), SuccessStatus = 201,
+                Description = KeyOnlyNote },
         },
+        // Listing stays open to a key: it shows names, prefixes and dates, never a secret, and changes nothing.
         new("ListApiKeys", "GET", "v1/api-keys", RouteAuth.User, ListKeys)
         {
             Doc = new("The caller's API keys, without secrets") { Shape = ResponseShape.List, Data = typeof(ApiKeyInfo), Paged = true },
         },
-        new("RevokeApiKey", "DELETE", "v1/api-keys/{id}", RouteAuth.User, RevokeKey)
+        new("RevokeApiKey", "DELETE", "v1/api-keys/{id}", RouteAuth.Session, RevokeKey)
         {
-            Doc = new("Revoke an API key: it stops working at once") { Data = typeof(ApiKeyInfo) },
+            Doc = new("Revoke an API key: it stops working at once; an access token only") { Data = typeof(ApiKeyInfo), Description = KeyOnlyNote },
         },
     ];
+
+    private const string KeyOnlyNote =
+        "Not with an API key (403 PERMISSION_DENIED): a leaked key must not be able to mint keys or revoke its owner's other keys.";
 
     /// <summary>The body of <c>POST /v1/auth/register</c>; a missing field is "" (seed 000).</summary>
     public sealed class RegisterBody

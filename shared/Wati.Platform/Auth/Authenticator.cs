@@ -37,7 +37,7 @@ public sealed class Authenticator(TokenService tokens, ApiKeyService keys, ITabl
                 await s.Store.GetAsync(Users.UsersService.UsersTable, s.UserId, Users.UsersService.ProfileRow, token) is { } profile
                     ? profile.GetString("role") ?? Roles.User
                     : null, ct);
-            return role is null ? null : new Caller(owner.UserId, role, "key", owner.KeyId);
+            return role is null ? null : new Caller(owner.UserId, role, Caller.KeyMethod, owner.KeyId);
         }
         return await tokens.ValidateAsync(credential);
     }

@@ -22,6 +22,8 @@ public sealed class TokenService
 
     // Tokens cannot be revoked, so a validation holds until the token expires; it is remembered a few
     // seconds (AuthCache.Lifetime, well inside the 30 s clock skew) to spare a busy caller the HMAC and parse.
+    // Only successes, keyed by the token's SHA-256: a flood of bogus tokens (up to 4 KB each) leaves
+    // nothing behind (issue 24 finding 2).
     private readonly AuthCache<Caller?> _validated;
 
     public TokenService(IOptions<AuthOptions> options, SigningKey key, TimeProvider time)
@@ -68,7 +70,18 @@ public sealed class TokenService
 
     /// <summary>The caller a token names, or null when it is not one of ours or no longer valid.</summary>
     public async ValueTask<Caller?> ValidateAsync(string token) =>
-        await _validated.GetOrLoadAsync(token, (Self: this, Token: token), static (s, _) => s.Self.ValidateUncachedAsync(s.Token), CancellationToken.None);
+        await _validated.GetOrLoadAsync(DigestOf(token), (Self: this, Token: token), static (s, _) => s.Self.ValidateUncachedAsync(s.Token),
+            CancellationToken.None, remember: static caller => caller is not null);
+
+    /// <summary>The number of validations remembered now (successes only): for tests and diagnostics.</summary>
+    public int RememberedValidations => _validated.Count;
+
+    /// <summary>Lowercase hex SHA-256 of the token's UTF-8 bytes: the cache key, 64 characters whatever the token's length.</summary>
+    private static string DigestOf(string token)
+    {
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(token);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(utf8));
+    }
 
     private async Task<Caller?> ValidateUncachedAsync(string token)
     {
@@ -76,7 +89,7 @@ public sealed class TokenService
         if (!result.IsValid) return null;
         return result.Claims.TryGetValue(JwtRegisteredClaimNames.Sub, out var sub) && sub is string userId &&
                result.Claims.TryGetValue("role", out var role) && role is string roleName
-            ? new Caller(userId, roleName, "token")
+            ? new Caller(userId, roleName, Caller.TokenMethod)
             : null;
     }
 

@@ -73,7 +73,7 @@ public static class DataKeys
 
     public static byte[] LoadOrCreate(string dataDir, string name, int bytes = 64)
     {
-        Directory.CreateDirectory(dataDir);
+        DataFolder.CreateDirectory(dataDir);
         var path = Path.Combine(dataDir, name);
         if (File.Exists(path)) return Convert.FromBase64String(File.ReadAllText(path).Trim());
 

@@ -26,6 +26,9 @@ public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator er
                 caller = await authenticator.AuthenticateAsync(request, ct);
                 if (route.Auth == RouteAuth.Admin && !caller.IsAdmin)
                     throw new ApiException(ErrorCode.PermissionDenied, "this route is for administrators");
+                if (route.Auth == RouteAuth.Session && caller.Method != Caller.TokenMethod)
+                    throw new ApiException(ErrorCode.PermissionDenied,
+                        "this route takes an access token from POST /v1/auth/login, not an API key (API keys cannot manage keys or the webhook secret)");
             }
             else if (request.Headers.Authorization.Count > 0)
             {

@@ -13,6 +13,13 @@ public enum RouteAuth
 
     /// <summary>A valid token or key of an admin.</summary>
     Admin,
+
+    /// <summary>
+    /// An access token only (from log-in): an API key is refused with PERMISSION_DENIED, so a leaked key
+    /// cannot mint keys, revoke its owner's keys or take the webhook secret (issue 24 finding 6; a
+    /// <c>keys:manage</c> scope may open these to keys once keys carry scopes).
+    /// </summary>
+    Session,
 }
 
 public delegate Task<IResult> RouteHandler(RequestContext rc);

@@ -29,7 +29,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         _time = time;
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
         _rootPrefix = Path.EndsInDirectorySeparator(_root) ? _root : _root + Path.DirectorySeparatorChar;
-        Directory.CreateDirectory(_root);
+        Common.DataFolder.CreateDirectory(_root); // folders 0700, files 0600 (issue 24 finding 7)
     }
 
     /// <summary>Checks the signatures of the URLs this store hands out (used by the host's <c>/files</c> endpoint).</summary>
@@ -40,7 +40,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         var path = Resolve(key);
         ArgumentNullException.ThrowIfNull(content);
         ValidateContentType(contentType);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Common.DataFolder.CreateDirectory(Path.GetDirectoryName(path)!);
 
         // The sidecar goes first: if we crash before the object is renamed into place, a new key stays
         // absent (a lone sidecar is ignored), and only a re-Put under a new content type can be left mixed.
@@ -133,8 +133,8 @@ public sealed class FileSystemObjectStore : IObjectStore
         var temp = path + TempMarker + Guid.NewGuid().ToString("N");
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None,
-                bufferSize: 81920, FileOptions.Asynchronous))
+            await using (var stream = new FileStream(temp, Common.DataFolder.NewFile(FileMode.CreateNew, FileAccess.Write, FileShare.None,
+                bufferSize: 81920, FileOptions.Asynchronous)))
             {
                 await write(stream, cancellationToken).ConfigureAwait(false);
                 // Data must be on disk before the rename publishes it, or a power cut could expose an empty file.

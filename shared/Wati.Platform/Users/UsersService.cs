@@ -12,6 +12,22 @@ public sealed record UserProfile(string Id, string Email, string DisplayName, st
 
 public sealed record Session(UserProfile User, AccessToken Token);
 
+/// <summary>What <see cref="UsersService.EnsureAdminAsync"/> did.</summary>
+public enum AdminOutcome
+{
+    /// <summary>No account had the address: the admin was created.</summary>
+    Created,
+
+    /// <summary>The admin already existed.</summary>
+    Existed,
+
+    /// <summary>An ordinary account had the address and the configured password: it is now the admin.</summary>
+    Promoted,
+
+    /// <summary>An account the configured password does not open holds the address: nothing was changed.</summary>
+    Refused,
+}
+
 /// <summary>Sign-up, log-in and profiles. A user's rows live in the <c>users</c> partition named by their id.</summary>
 public sealed class UsersService(
     ITableStore store,
@@ -46,7 +62,7 @@ public sealed class UsersService(
         var userId = ids.NewId("usr");
         var profile = new TableEntity(userId, ProfileRow)
             .With("email", normalized).With("display_name", displayName).With("role", role)
-            .With("password_hash", hasher.Hash(password)).With("created_at", now);
+            .With("password_hash", await hasher.HashAsync(password, ct)).With("created_at", now);
 
         // The user's partition is written first and atomically (profile, account, signup grant); the
         // e-mail row then claims the address. Losing that race removes the unreachable partition.
@@ -74,10 +90,10 @@ public sealed class UsersService(
         var profile = link?.GetString("user_id") is { } userId ? await store.GetAsync(UsersTable, userId, ProfileRow, ct) : null;
         if (profile?.GetString("password_hash") is not { } hash)
         {
-            hasher.VerifyNothing(password);
+            await hasher.VerifyNothingAsync(password, ct);
             throw WrongCredentials();
         }
-        if (!hasher.Verify(password, hash)) throw WrongCredentials();
+        if (!await hasher.VerifyAsync(password, hash, ct)) throw WrongCredentials();
 
         var user = ToProfile(profile);
         return new Session(user, tokens.Issue(user.Id, user.Role));
@@ -89,17 +105,36 @@ public sealed class UsersService(
     public async Task<UserProfile> GetAsync(string userId, CancellationToken ct) =>
         await FindAsync(userId, ct) ?? throw ApiException.NotFound("user");
 
-    /// <summary>Creates the configured admin when it does not exist yet; an existing account is left as it is.</summary>
-    public async Task EnsureAdminAsync(string email, string password, CancellationToken ct)
+    /// <summary>
+    /// Makes sure the configured admin exists (issue 24 finding 8: someone who registered the admin e-mail
+    /// first kept an ordinary account while start-up reported the admin ready). Creates it when the address
+    /// is free; an account already at the address is promoted only when <paramref name="password"/> verifies
+    /// against it (the operator owns it), else start-up must stop.
+    /// </summary>
+    /// <returns>What was done; <see cref="AdminOutcome.Refused"/>: the address belongs to someone else's account.</returns>
+    public async Task<AdminOutcome> EnsureAdminAsync(string email, string password, CancellationToken ct)
     {
-        if (await store.GetAsync(EmailsTable, NormalizeEmail(email), EmailRow, ct) is not null) return;
-        try
+        var normalized = NormalizeEmail(email);
+        for (var attempt = 0; ; attempt++)
         {
-            await RegisterAsync(email, password, "admin", ct, Roles.Admin);
-        }
-        catch (ApiException e) when (e.Code == ErrorCode.AlreadyExists)
-        {
-            // Another instance created it at the same moment.
+            if (await store.GetAsync(EmailsTable, normalized, EmailRow, ct) is { } link)
+            {
+                var profile = link.GetString("user_id") is { } userId ? await store.GetAsync(UsersTable, userId, ProfileRow, ct) : null;
+                if (profile is null) return AdminOutcome.Refused; // the address is claimed by an account being created or removed
+                if (profile.GetString("role") == Roles.Admin) return AdminOutcome.Existed;
+                if (profile.GetString("password_hash") is not { } hash || !hasher.Verify(password, hash)) return AdminOutcome.Refused;
+                await store.MergeAsync(UsersTable, new TableEntity(profile.PartitionKey, ProfileRow).With("role", Roles.Admin), profile.ETag ?? "*", ct);
+                return AdminOutcome.Promoted;
+            }
+            try
+            {
+                await RegisterAsync(email, password, "admin", ct, Roles.Admin);
+                return AdminOutcome.Created;
+            }
+            catch (ApiException e) when (e.Code == ErrorCode.AlreadyExists && attempt == 0)
+            {
+                // Claimed meanwhile (another instance, or a sign-up): look at who holds it now.
+            }
         }
     }
 

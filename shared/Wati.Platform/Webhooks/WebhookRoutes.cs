@@ -11,15 +11,17 @@ public static class WebhookRoutes
 
     public static IEnumerable<RouteDef> All =>
     [
-        new("GetWebhookSecret", "GET", "v1/webhooks/secret", RouteAuth.User,
+        new("GetWebhookSecret", "GET", "v1/webhooks/secret", RouteAuth.Session,
             async rc => rc.Ok(new SecretDto(await rc.Service<WebhookSecrets>().GetAsync(rc.Caller.UserId, rc.Cancellation))))
         {
-            Doc = new("The secret webhook deliveries are signed with (created on first read)") { Data = typeof(SecretDto) },
+            Doc = new("The secret webhook deliveries are signed with (created on first read); an access token only") { Data = typeof(SecretDto),
+                Description = "Not with an API key (403 PERMISSION_DENIED): whoever holds the secret can sign deliveries to your receiver." },
         },
-        new("RotateWebhookSecret", "POST", "v1/webhooks/secret/rotate", RouteAuth.User,
+        new("RotateWebhookSecret", "POST", "v1/webhooks/secret/rotate", RouteAuth.Session,
             async rc => rc.Ok(new SecretDto(await rc.Service<WebhookSecrets>().RotateAsync(rc.Caller.UserId, rc.Cancellation))))
         {
-            Doc = new("Replace the signing secret; deliveries from now on use the new one") { Data = typeof(SecretDto) },
+            Doc = new("Replace the signing secret; deliveries from now on use the new one; an access token only") { Data = typeof(SecretDto),
+                Description = "Not with an API key (403 PERMISSION_DENIED)." },
         },
     ];
 }

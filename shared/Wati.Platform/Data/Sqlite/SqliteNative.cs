@@ -27,7 +27,9 @@ public static class SqliteNative
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         _ = Initialized.Value;
         var fullPath = Path.GetFullPath(databasePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        // Private from the first byte (issue 24 finding 7): SQLite creates -wal/-shm with the database's mode.
+        Common.DataFolder.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        Common.DataFolder.CreateFileIfMissing(fullPath);
         return new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
         {
             DataSource = fullPath,

@@ -51,7 +51,7 @@ internal static class Operations
     {
         var codes = new List<ErrorCode>(doc.Errors) { ErrorCode.ValidationError, ErrorCode.InternalError };
         if (route.Auth != RouteAuth.None) codes.Add(ErrorCode.Unauthenticated);
-        if (route.Auth == RouteAuth.Admin) codes.Add(ErrorCode.PermissionDenied);
+        if (route.Auth is RouteAuth.Admin or RouteAuth.Session) codes.Add(ErrorCode.PermissionDenied);
         if (doc.JsonBody is not null || doc.Form is not null) codes.AddRange([ErrorCode.PayloadTooLarge, ErrorCode.UnsupportedMediaType]);
         if (doc.Form?.Any(f => f.Kind == FieldKind.File && f.Required) == true) codes.Add(ErrorCode.MissingFiles);
         if (route.Template.Contains('{', StringComparison.Ordinal)) codes.Add(ErrorCode.NotFound);
