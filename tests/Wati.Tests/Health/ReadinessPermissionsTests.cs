@@ -56,7 +56,7 @@ public sealed class ReadinessPermissionsTests
         options.Retry.MaxRetries = 0;
         var connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
                          $"AccountKey={Convert.ToBase64String(new byte[64])};QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;";
-        return new StorageJobQueue(new QueueServiceClient(connection, options), new QueueOptions());
+        return new StorageJobQueue(new QueueServiceClient(connection, options), new QueueOptions(), new UndecodableMessages());
     }
 
     [Fact]
