@@ -226,6 +226,15 @@ function batchOperations(text, contentType) {
   return operations;
 }
 
+/** The path of an operation's URL; a malformed one is left for Azurite to answer. */
+function pathOf(url) {
+  try {
+    return new URL(url, `http://${LOOPBACK}`).pathname;
+  } catch {
+    return "";
+  }
+}
+
 function splitOnce(text, separator) {
   const match = separator.exec(text);
   return match ? [text.slice(0, match.index), text.slice(match.index + match[0].length)] : [text, undefined];
@@ -237,7 +246,7 @@ function batchRefusal(operations) {
   let firstPartition;
   for (let i = 0; i < operations.length; i++) {
     const op = operations[i];
-    const keys = keysOf(new URL(op.url, `http://${LOOPBACK}`).pathname);
+    const keys = keysOf(pathOf(op.url));
     const entity = op.body ? parseJson(op.body) : undefined;
     const partitionKey = typeof entity?.PartitionKey === "string" ? entity.PartitionKey : keys.partitionKey;
     if (i === 0) firstPartition = partitionKey;
@@ -252,9 +261,25 @@ function batchRefusal(operations) {
 
 // ---- forwarding ----
 
+// A fresh loopback connection per forwarded request: a pooled one can be closed by Azurite's idle
+// timeout just as it is reused, which would surface as a failure Azure never shows.
+const upstreamAgent = new http.Agent({ keepAlive: false });
+
+/** The client's headers as sent, less the hop-by-hop ones (not signed; they describe this connection only). */
+function forwardedHeaders(rawHeaders) {
+  const headers = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (!/^(connection|keep-alive)$/i.test(rawHeaders[i])) headers.push(rawHeaders[i], rawHeaders[i + 1]);
+  }
+  return headers;
+}
+
 function forward(req, res, upstreamPort, body) {
   const upstream = http.request(
-    { host: LOOPBACK, port: upstreamPort, method: req.method, path: req.url, headers: req.rawHeaders, setHost: false },
+    {
+      host: LOOPBACK, port: upstreamPort, method: req.method, path: req.url,
+      headers: forwardedHeaders(req.rawHeaders), setHost: false, agent: upstreamAgent,
+    },
     (answer) => {
       res.writeHead(answer.statusCode, answer.statusMessage, answer.rawHeaders);
       answer.pipe(res);
@@ -369,6 +394,10 @@ function handler(listener) {
 function listen(listener) {
   return new Promise((resolve, reject) => {
     const server = http.createServer(handler(listener));
+    // Idle client connections stay open longer than .NET keeps them pooled (one minute), so a client
+    // never reuses a connection the proxy is closing.
+    server.keepAliveTimeout = 120_000;
+    server.headersTimeout = 125_000;
     server.on("error", reject);
     server.listen(listener.port, LOOPBACK, () => resolve(server));
   });
