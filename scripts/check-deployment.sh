@@ -203,7 +203,7 @@ cleanup() {
   ids=$(grep -v '^$' <<<"$ids" | sort -u)
   if [[ -n $batch_id ]]; then
     req DELETE "/v1/batches/$batch_id" -H @"$work/h.user"
-    expect "cleanup: cancel batch $batch_id" 200 && pass "cleanup: batch $batch_id canceled (nothing left to run)"
+    expect "cleanup: cancel batch $batch_id" 200 && pass "cleanup: batch $batch_id canceled (what had not started is refunded)"
   fi
   local failures=0
   while IFS= read -r id; do
