@@ -81,6 +81,23 @@ public sealed class ReplicateFidelityTests
     }
 
     [Fact]
+    public async Task ACallerGivingUpThroughThePipelineCancelsThePredictionOnce()
+    {
+        await using var host = await ReplicateTestHost.StartAsync();
+        host.Fake.Script(new FakeScenario(FakeOutcome.Hang));
+        using var job = new CancellationTokenSource();
+
+        var run = host.Pipeline.RunAsync(ReplicateRequests.Gfpgan(Photo), job.Token);
+        await Eventually(() => host.Fake.Requests.Count(r => r.Method == "GET") >= 1);
+        await job.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+
+        var id = Assert.Single(host.Fake.CancelRequests);
+        Assert.Single(host.Creates);
+        Assert.Equal("canceled", host.Fake.StatusOf(id));
+    }
+
+    [Fact]
     public async Task ACreateCarriesACancelAfterDeadlineOfTheRunsBudget()
     {
         await using var host = await ReplicateTestHost.StartAsync();
