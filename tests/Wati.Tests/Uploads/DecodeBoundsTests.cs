@@ -124,7 +124,8 @@ public sealed class DecodeBoundsTests
         Assert.False(decode.IsCompleted);
         time.Advance(TimeSpan.FromMilliseconds(1));
 
-        var e = await Assert.ThrowsAsync<ApiException>(() => decode);
+        // Bounded so that a gate which waits for the stuck work fails here instead of hanging the run.
+        var e = await Assert.ThrowsAsync<ApiException>(() => decode.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(ErrorCode.ValidationError, e.Code);
         Assert.Contains("longer than 500 ms", e.Message);
         // The abandoned work still holds its slot until it really ends.
