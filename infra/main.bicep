@@ -30,7 +30,7 @@ param s3Bucket string
 @description('S3 signing region (Wati:Storage:S3:Region); R2: auto.')
 param s3Region string = 'auto'
 
-@description('JWT signing key (Wati:Auth:SigningKey): base64 or text, at least 32 bytes; stored in Key Vault only.')
+@description('JWT signing key (Wati:Auth:SigningKey): base64 of at least 32 random bytes (openssl rand -base64 48); the azure profile refuses anything else at start. Stored in Key Vault only.')
 @secure()
 param jwtSigningKey string
 

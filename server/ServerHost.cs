@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration.Memory;
 using Wati.Platform.Http;
@@ -62,7 +63,38 @@ public static class ServerHost
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
         });
+        // First of the startup filters, so outside ASP.NET Core's host filtering, whose refusal it turns into an envelope.
+        web.ConfigureServices(s =>
+        {
+            s.Insert(0, ServiceDescriptor.Singleton<IStartupFilter, RefusedHostEnvelope>());
+            s.PostConfigure<HostFilteringOptions>(o => o.IncludeFailureMessage = false);
+        });
         return web;
+    }
+
+    /// <summary>
+    /// ASP.NET Core's host filtering refuses a <c>Host</c> outside <c>AllowedHosts</c> with a bare 400 and no
+    /// body (its failure message switched off here); this wraps it and answers that refusal with the envelope
+    /// (400 <c>VALIDATION_ERROR</c>, <c>details.field</c> = <c>Host</c>), like every other bad input.
+    /// </summary>
+    private sealed class RefusedHostEnvelope : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, inner) =>
+            {
+                await inner(context);
+                // Only host filtering ends a request with 400 and nothing written: every route and error writes an envelope.
+                if (context.Response is { StatusCode: 400, HasStarted: false } && context.GetEndpoint() is null)
+                {
+                    var refused = new Wati.Envelope.ApiException(Wati.Envelope.ErrorCode.ValidationError,
+                        "this server does not answer to the host named by the Host header (AllowedHosts)", new { field = "Host" });
+                    var translator = context.RequestServices.GetRequiredService<ErrorTranslator>();
+                    await translator.ToResult(refused, RequestIds.Ensure(context), context).ExecuteAsync(context);
+                }
+            });
+            next(app);
+        };
     }
 
     /// <summary>

@@ -85,7 +85,7 @@ public static class BatchRoutes
             var state = BatchesService.StateOf(item, job);
             var outputs = job is { State: JobStates.Succeeded } ? (await JobViewOf(rc, job)).Outputs ?? SingleOutput(await JobViewOf(rc, job)) : [];
             var error = state == JobStates.Failed
-                ? new JobErrorView("PROCESSING_ERROR", job?.ErrorMessage ?? item.GetString("error") ?? "the item failed")
+                ? new JobErrorView(job is null ? "PROCESSING_ERROR" : job.FailureCode.Wire(), job?.ErrorMessage ?? item.GetString("error") ?? "the item failed")
                 : null;
             views.Add(new BatchItemView((int)(item.GetInt64("index") ?? 0), item.GetString("ref"), state, job?.Id, item.GetInt64("price") ?? 0,
                 outputs, error));

@@ -162,8 +162,9 @@ public sealed class JobProcessor(
         }
         catch (ModelException e) when (e.IsInputError)
         {
-            await FinishFailedAsync(job, 400, "the model rejected the input: " + e.Message, ct,
-                e.IsValidationError ? "VALIDATION_ERROR" : "PROCESSING_ERROR");
+            // PROCESSING_ERROR 400: the input passed our checks and the model refused it (design section 5,
+            // the response-format document's code table); VALIDATION_ERROR stays ours, answered before any charge.
+            await FinishFailedAsync(job, 400, "the model rejected the input: " + e.Message, ct);
             return ProcessOutcome.Done;
         }
         catch (ModelException e) when (e.ConfigurationKey is { } key)

@@ -119,12 +119,6 @@ public sealed class ModelException(string message, bool isInputError = false, bo
     public bool IsThrottled { get; init; }
 
     /// <summary>
-    /// With <see cref="IsInputError"/>: the provider's own validation refused the input's values
-    /// (<c>VALIDATION_ERROR</c>) rather than the model failing on it (<c>PROCESSING_ERROR</c>).
-    /// </summary>
-    public bool IsValidationError { get; init; }
-
-    /// <summary>
     /// Not null: our configuration is wrong, not the input and not the provider (e.g. Replicate's "Invalid
     /// version or not permitted"); the setting to fix. The job fails with <c>INTERNAL_ERROR</c> and is refunded.
     /// </summary>

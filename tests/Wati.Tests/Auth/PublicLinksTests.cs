@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Http;
@@ -23,7 +24,13 @@ public sealed class PublicLinksTests(PublicLinksTests.App app) : IClassFixture<P
         var http = app.CreateClient();
         using var evil = new HttpRequestMessage(HttpMethod.Get, "/v1/prices");
         evil.Headers.Host = "attacker.example";
-        Assert.Equal(HttpStatusCode.BadRequest, (await http.SendAsync(evil)).StatusCode);
+        var refused = await http.SendAsync(evil);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        using (var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("VALIDATION_ERROR", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+            Assert.Equal("Host", body.RootElement.GetProperty("error").GetProperty("details").GetProperty("field").GetString());
+        }
 
         var registered = (await app.Api().PostJsonAsync("/v1/auth/register",
             new { email = $"links{Guid.NewGuid():N}@example.com", password = "correct horse battery" })).Expect(201);

@@ -74,7 +74,7 @@ public sealed class ReplicateConfigurationTests
         Assert.EndsWith(".png", ok.Data.GetProperty("key").GetString());
 
         // Replicate's 422 about the input: the caller's values, refused by validation (issue 17).
-        var rejected = (await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", JobsApiTests.Form(("image", Photo)))).Expect(400, "VALIDATION_ERROR");
+        var rejected = (await user.SendAsync(HttpMethod.Post, "/v1/gfpgan", JobsApiTests.Form(("image", Photo)))).Expect(400, "PROCESSING_ERROR");
         Assert.Contains("invalid input", rejected.Body);
         Assert.Equal("9", (await user.GetAsync("/v1/credits")).Expect(200).Data.GetProperty("balance").GetString());
     }

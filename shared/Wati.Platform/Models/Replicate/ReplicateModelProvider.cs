@@ -15,8 +15,7 @@ namespace Wati.Platform.Models.Replicate;
 /// prediction is canceled only when the run is abandoned (<see cref="AbandonAsync"/>).
 /// Errors, as <see cref="ModelException"/>:
 /// <list type="bullet">
-/// <item>input errors (<c>IsInputError</c>, never retried): a 422 on create about the input
-/// (<c>IsValidationError</c>), or a <c>failed</c> prediction whose error contains one of
+/// <item>input errors (<c>IsInputError</c>, never retried): a 422 on create about the input, or a <c>failed</c> prediction whose error contains one of
 /// <see cref="ReplicateOptions.InputErrorMarkers"/>;</item>
 /// <item>configuration errors (<c>ConfigurationKey</c>, never retried): a 422 "Invalid version or not permitted"
 /// or a 404 on create (replicate-javascript #307, replicate-python #320), logged as an error naming the
@@ -213,7 +212,7 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
         }
         catch (ReplicateException e) when (e.Status == 422)
         {
-            throw new ModelException("Replicate rejected the input: " + e.Message, isInputError: true, inner: e) { IsValidationError = true };
+            throw new ModelException("Replicate rejected the input: " + e.Message, isInputError: true, inner: e);
         }
         catch (ReplicateException e)
         {
