@@ -1,5 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Wati.Functions;
 
@@ -10,6 +12,10 @@ internal static class FunctionsProgram
     {
         var builder = FunctionsApplication.CreateBuilder(args);
         FunctionsComposition.Configure(builder);
-        builder.Build().Run();
+        var host = builder.Build();
+        // Every invalid setting in one message, before the host builds its hosted services (whose options
+        // would otherwise throw one class at a time).
+        host.Services.GetService<IStartupValidator>()?.Validate();
+        host.Run();
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Options;
 using Wati.Platform.Http;
 using Wati.Platform.Jobs;
 
@@ -115,8 +116,20 @@ public static class ServerHost
             Console.Error.WriteLine($"wati: {taken} is already in use; choose another address with --urls, e.g. ./run.sh --urls http://localhost:7072");
             return 2;
         }
-        app.Run();
-        return 0;
+        try
+        {
+            // The settings first, all of them in one message: the host would build its hosted services (and
+            // through them options whose own validation throws alone) before its start-up validation runs.
+            app.Services.GetService<IStartupValidator>()?.Validate();
+            app.Run();
+            return 0;
+        }
+        catch (OptionsValidationException e)
+        {
+            Console.Error.WriteLine("wati: not started; fix these settings and start again:");
+            foreach (var failure in e.Failures) Console.Error.WriteLine("  - " + failure);
+            return 2;
+        }
     }
 
     /// <summary>Whether something already listens on the port of <paramref name="url"/> (checked by binding it briefly).</summary>

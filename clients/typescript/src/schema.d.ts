@@ -1409,7 +1409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         error: {
                             /** @enum {string} */
-                            code: "INTERNAL_ERROR" | "INTERNAL_ERROR";
+                            code: "INTERNAL_ERROR";
                         };
                     };
                 };

@@ -73,6 +73,10 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
                 : throw ApiException.Validation($"params.{field}: {field} is an image; give it under inputs, not params",
                     new { field = $"params.{field}", rule = "image_in_params", expected = $"inputs.{field}" }));
         var spec = await JobSpecs.ReadAsync(model, form, ct);
+        // Also when inputs names the same field: an image under params is never silently dropped.
+        if (item.Params.Keys.FirstOrDefault(spec.Images.ContainsKey) is { } imageInParams)
+            throw ApiException.Validation($"params.{imageInParams}: {imageInParams} is an image; give it under inputs, not params",
+                new { field = $"params.{imageInParams}", rule = "image_in_params", expected = $"inputs.{imageInParams}" });
         var unknown = item.Inputs.Keys.Except(spec.Images.Keys).ToList();
         if (unknown.Count > 0)
             throw ApiException.Validation($"{model} takes no input named {string.Join(", ", unknown)}", new { fields = unknown });

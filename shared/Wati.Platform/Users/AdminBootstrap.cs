@@ -25,9 +25,10 @@ public sealed class AdminBootstrap(UsersService users, IOptions<BootstrapOptions
                 logger.LogWarning("Account {Email} existed as an ordinary user; the configured admin password opens it, so it is now the admin", o.AdminEmail);
                 break;
             default:
-                throw new InvalidOperationException(
+                // A settings problem (they contradict the store), reported as the host reports every invalid setting.
+                throw new OptionsValidationException(BootstrapOptions.Section, typeof(BootstrapOptions), [
                     $"Wati:Bootstrap:AdminEmail {o.AdminEmail} belongs to an existing account that Wati:Bootstrap:AdminPassword does not open, " +
-                    "so it was not made the admin. Configure another admin e-mail, or the password of that account.");
+                    "so it was not made the admin. Configure another admin e-mail, or the password of that account."]);
         }
     }
 

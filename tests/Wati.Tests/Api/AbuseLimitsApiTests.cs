@@ -69,17 +69,22 @@ public sealed class AbuseLimitsApiTests
         var upload = (await user.SendAsync(HttpMethod.Post, "/v1/uploads", Files(VipsTestImages.Photo(32, 32)))).Expect(201)
             .Data.GetProperty("items")[0].GetProperty("id").GetString()!;
 
-        var r = (await user.PostJsonAsync("/v1/batches", new
+        // Alone under params, and beside the same field under inputs (where it was silently dropped).
+        object[] items =
+        [
+            new { @params = new { image = upload, scale = 1 }, @ref = "misplaced" },
+            new { inputs = new { image = upload }, @params = new { image = upload, scale = 1 }, @ref = "doubled" },
+        ];
+        foreach (var misplaced in items)
         {
-            model = "gfpgan",
-            items = new object[] { new { @params = new { image = upload, scale = 1 }, @ref = "misplaced" } },
-        })).Expect(400, "VALIDATION_ERROR");
+            var r = (await user.PostJsonAsync("/v1/batches", new { model = "gfpgan", items = new[] { misplaced } })).Expect(400, "VALIDATION_ERROR");
 
-        var item = r.Json.GetProperty("error").GetProperty("details").GetProperty("items")[0];
-        Assert.Equal(0, item.GetProperty("index").GetInt32());
-        Assert.Equal("params.image", item.GetProperty("details").GetProperty("field").GetString());
-        Assert.Equal("image_in_params", item.GetProperty("details").GetProperty("rule").GetString());
-        Assert.Equal(("10", "0"), await CreditsAsync(user));
+            var item = r.Json.GetProperty("error").GetProperty("details").GetProperty("items")[0];
+            Assert.Equal(0, item.GetProperty("index").GetInt32());
+            Assert.Equal("params.image", item.GetProperty("details").GetProperty("field").GetString());
+            Assert.Equal("image_in_params", item.GetProperty("details").GetProperty("rule").GetString());
+            Assert.Equal(("10", "0"), await CreditsAsync(user));
+        }
     }
 
     /// <summary>A loopback server answering every path with <paramref name="file"/>.</summary>

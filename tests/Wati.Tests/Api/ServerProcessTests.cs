@@ -85,6 +85,33 @@ public sealed class ServerProcessTests
         lock (output) Assert.Fail("the server did not answer /healthz:\n" + output);
     }
 
+    [Fact]
+    public async Task Invalid_settings_stop_the_start_with_every_problem_in_one_message_and_exit_code_2()
+    {
+        using var data = new TempDir();
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(ServerOutputDir(), "Wati.Server.dll"));
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add($"http://127.0.0.1:{FreePort()}");
+        psi.Environment["Wati__DataDir"] = data.File("data");
+        // Two invalid settings of two options classes: the signing key's own validation used to throw alone
+        // while the hosted services were built, with a stack trace and exit code 134.
+        psi.Environment["Wati__Auth__SigningKey"] = "short";
+        psi.Environment["Wati__Jobs__MaxWaitSeconds"] = "0";
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(limit.Token);
+
+        var said = await stderr + await stdout;
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("wati: not started; fix these settings and start again:", said);
+        Assert.Contains("Wati:Auth:SigningKey must be at least 32 bytes", said);
+        Assert.Contains("MaxWaitSeconds", said);
+        Assert.DoesNotContain("   at ", said); // no stack trace
+    }
+
     /// <summary>The server project's own build output (same configuration as this test assembly).</summary>
     private static string ServerOutputDir()
     {

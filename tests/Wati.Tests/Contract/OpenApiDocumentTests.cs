@@ -47,6 +47,31 @@ public sealed class OpenApiDocumentTests(OpenApiDocumentTests.App app) : IClassF
     }
 
     [Fact]
+    public void NoEnumListsAValueTwice()
+    {
+        // An error code reachable with one status from two sources (a route's extra errors and the pipeline's)
+        // was listed twice in that status's enum (Redocly: "Duplicated enum value").
+        var repeated = new List<string>();
+        void Visit(JsonElement e, string path)
+        {
+            if (e.ValueKind == JsonValueKind.Object)
+                foreach (var p in e.EnumerateObject())
+                {
+                    if (p.Name == "enum" && p.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        var values = p.Value.EnumerateArray().Select(v => v.GetRawText()).ToList();
+                        if (values.Count != values.Distinct().Count()) repeated.Add(path);
+                    }
+                    Visit(p.Value, path + "/" + p.Name);
+                }
+            else if (e.ValueKind == JsonValueKind.Array)
+                foreach (var (item, i) in e.EnumerateArray().Select((x, i) => (x, i))) Visit(item, $"{path}/{i}");
+        }
+        Visit(Document, "#");
+        Assert.Empty(repeated);
+    }
+
+    [Fact]
     public async Task BothTheDocumentAndItsDocsPageAreServedWithoutACdn()
     {
         var http = app.CreateClient();

@@ -27,7 +27,7 @@ internal static class Operations
         op.RequestBody = Body(doc, types);
 
         AddSuccess(op, doc, envelopes);
-        foreach (var codes in ErrorsOf(route, doc).GroupBy(e => e.Status).OrderBy(g => g.Key))
+        foreach (var codes in ErrorsOf(route, doc).Distinct().GroupBy(e => e.Status).OrderBy(g => g.Key))
         {
             var status = codes.Key;
             var headers = Headers(envelopes, doc.Priced || doc.JobSubmit);
