@@ -52,6 +52,7 @@ public static class PlatformServices
         services.AddSingleton<UploadsService>();
         services.AddSingleton<DecodeGate>();
         services.AddSingleton<InputSources>();
+        services.AddSingleton<UploadFormReader>();
         services.AddWatiOptions<JobsOptions, JobsOptionsValidator>(JobsOptions.Section);
         services.AddSingleton<ModelPipeline>();
         services.AddSingleton<JobNotifier>();

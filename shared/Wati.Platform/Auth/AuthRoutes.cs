@@ -8,7 +8,7 @@ namespace Wati.Platform.Auth;
 /// <summary><c>/v1/auth/*</c> and <c>/v1/api-keys</c>.</summary>
 public static class AuthRoutes
 {
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("Register", "POST", "v1/auth/register", RouteAuth.None, Register)
         {
@@ -37,6 +37,9 @@ public static class AuthRoutes
             Doc = new("Revoke an API key: it stops working at once; an access token only") { Data = typeof(ApiKeyInfo), Description = KeyOnlyNote },
         },
     ];
+
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(UsersService Users, ApiKeyService Keys);
 
     private const string KeyOnlyNote =
         "Not with an API key (403 PERMISSION_DENIED): a leaked key must not be able to mint keys or revoke its owner's other keys.";
@@ -73,32 +76,32 @@ public static class AuthRoutes
         public static SessionDto From(Session s) => new(s.User, s.Token.Token, "Bearer", s.Token.ExpiresIn);
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.IResult> Register(RequestContext rc)
+    private static async Task<Microsoft.AspNetCore.Http.IResult> Register(RequestContext rc, Deps deps)
     {
         var body = await rc.ReadJsonAsync<RegisterBody>();
-        var session = await rc.Service<UsersService>().RegisterAsync(body.Email, body.Password, body.DisplayName, rc.Cancellation);
+        var session = await deps.Users.RegisterAsync(body.Email, body.Password, body.DisplayName, rc.Cancellation);
         return rc.Created(SessionDto.From(session), rc.AbsoluteUrl("/v1/users/me"));
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.IResult> Login(RequestContext rc)
+    private static async Task<Microsoft.AspNetCore.Http.IResult> Login(RequestContext rc, Deps deps)
     {
         var body = await rc.ReadJsonAsync<LoginBody>();
-        return rc.Ok(SessionDto.From(await rc.Service<UsersService>().LoginAsync(body.Email, body.Password, rc.Cancellation)));
+        return rc.Ok(SessionDto.From(await deps.Users.LoginAsync(body.Email, body.Password, rc.Cancellation)));
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.IResult> CreateKey(RequestContext rc)
+    private static async Task<Microsoft.AspNetCore.Http.IResult> CreateKey(RequestContext rc, Deps deps)
     {
         var body = await rc.ReadJsonAsync<KeyBody>();
-        var key = await rc.Service<ApiKeyService>().CreateAsync(rc.Caller.UserId, body.Name, rc.Cancellation);
+        var key = await deps.Keys.CreateAsync(rc.Caller.UserId, body.Name, rc.Cancellation);
         return rc.Created(key);
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.IResult> ListKeys(RequestContext rc)
+    private static async Task<Microsoft.AspNetCore.Http.IResult> ListKeys(RequestContext rc, Deps deps)
     {
-        var page = await rc.Service<ApiKeyService>().ListAsync(rc.Caller.UserId, rc.Paging(), rc.Cancellation);
+        var page = await deps.Keys.ListAsync(rc.Caller.UserId, rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.IResult> RevokeKey(RequestContext rc) =>
-        rc.Ok(await rc.Service<ApiKeyService>().RevokeAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation));
+    private static async Task<Microsoft.AspNetCore.Http.IResult> RevokeKey(RequestContext rc, Deps deps) =>
+        rc.Ok(await deps.Keys.RevokeAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation));
 }

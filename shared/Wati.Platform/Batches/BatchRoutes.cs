@@ -11,7 +11,7 @@ namespace Wati.Platform.Batches;
 /// <summary><c>/v1/batches</c>: many items of one model in one call, fed to the model's queue, followed and canceled as one.</summary>
 public static class BatchRoutes
 {
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("CreateBatch", "POST", "v1/batches", RouteAuth.User, Create)
         {
@@ -48,33 +48,37 @@ public static class BatchRoutes
         },
     ];
 
-    private static async Task<IResult> Create(RequestContext rc)
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(BatchesService Batches, IOptions<BatchesOptions> Options, JobsService Jobs, Webhooks.WebhookSender Webhooks,
+        IObjectStore Objects, IPublicBaseUrl BaseUrl);
+
+    private static async Task<IResult> Create(RequestContext rc, Deps deps)
     {
-        var service = rc.Service<BatchesService>();
-        var body = await rc.ReadJsonAsync<BatchBody>(rc.Service<IOptions<BatchesOptions>>().Value.MaxBodyBytes);
+        var service = deps.Batches;
+        var body = await rc.ReadJsonAsync<BatchBody>(deps.Options.Value.MaxBodyBytes);
         var key = rc.Request.Headers["Idempotency-Key"].ToString().Trim();
         if (key.Length > 255) throw ApiException.Validation("Idempotency-Key is at most 255 characters");
         var submission = await service.SubmitAsync(rc.Caller.UserId, body, key.Length == 0 ? null : key, rc.RequestId, rc.Cancellation);
-        var view = await ViewAsync(rc, submission.BatchId);
+        var view = await ViewAsync(rc, deps, submission.BatchId);
         var result = rc.Ok(view, new Dictionary<string, object?> { ["idempotent_replay"] = submission.Replayed }, 202);
         result.Headers["Location"] = view.StatusUrl;
         return result;
     }
 
-    private static async Task<IResult> Get(RequestContext rc) => rc.Ok(await ViewAsync(rc, rc.Args["id"]));
+    private static async Task<IResult> Get(RequestContext rc, Deps deps) => rc.Ok(await ViewAsync(rc, deps, rc.Args["id"]));
 
-    private static async Task<IResult> List(RequestContext rc)
+    private static async Task<IResult> List(RequestContext rc, Deps deps)
     {
-        var service = rc.Service<BatchesService>();
+        var service = deps.Batches;
         var page = await service.ListAsync(rc.Caller.UserId, rc.Paging(), rc.Cancellation);
         var views = new List<BatchView>();
-        foreach (var row in page.Items) views.Add(await service.ViewAsync(rc.Caller.UserId, row, BaseUrl(rc), rc.Cancellation));
+        foreach (var row in page.Items) views.Add(await service.ViewAsync(rc.Caller.UserId, row, deps.BaseUrl.Get(), rc.Cancellation));
         return rc.List(views, page.Pagination);
     }
 
-    private static async Task<IResult> Items(RequestContext rc)
+    private static async Task<IResult> Items(RequestContext rc, Deps deps)
     {
-        var service = rc.Service<BatchesService>();
+        var service = deps.Batches;
         var batchId = rc.Args["id"];
         await service.GetRowAsync(rc.Caller.UserId, batchId, rc.Cancellation);
         var paging = rc.Paging();
@@ -83,7 +87,7 @@ public static class BatchRoutes
         foreach (var (item, job) in items.Skip(paging.Skip).Take(paging.PageSize))
         {
             var state = BatchesService.StateOf(item, job);
-            var outputs = job is { State: JobStates.Succeeded } ? (await JobViewOf(rc, job)).Outputs ?? SingleOutput(await JobViewOf(rc, job)) : [];
+            var outputs = job is { State: JobStates.Succeeded } ? (await JobViewOf(rc, deps, job)).Outputs ?? SingleOutput(await JobViewOf(rc, deps, job)) : [];
             var error = state == JobStates.Failed
                 ? new JobErrorView(job is null ? "PROCESSING_ERROR" : job.FailureCode.Wire(), job?.ErrorMessage ?? item.GetString("error") ?? "the item failed")
                 : null;
@@ -93,47 +97,45 @@ public static class BatchRoutes
         return rc.List(views, new Page<BatchItemView>(views, items.Count, paging).Pagination);
     }
 
-    private static async Task<IResult> Manifest(RequestContext rc)
+    private static async Task<IResult> Manifest(RequestContext rc, Deps deps)
     {
-        var service = rc.Service<BatchesService>();
+        var service = deps.Batches;
         var batchId = rc.Args["id"];
         var batch = await service.GetRowAsync(rc.Caller.UserId, batchId, rc.Cancellation);
         var entries = new List<ManifestEntry>();
         foreach (var (item, job) in await service.ReadItemsAsync(rc.Caller.UserId, batchId, rc.Cancellation))
         {
             if (job is not { State: JobStates.Succeeded, OutputsDeleted: false }) continue;
-            var view = await JobViewOf(rc, job);
+            var view = await JobViewOf(rc, deps, job);
             foreach (var o in view.Outputs ?? SingleOutput(view))
                 entries.Add(new ManifestEntry(item.GetString("ref"), (int)(item.GetInt64("index") ?? 0), o.Index, o.Key, o.Url, o.ExpiresIn));
         }
         return rc.Ok(new BatchManifest(batchId, batch.GetString("state") ?? "running", entries));
     }
 
-    private static async Task<IResult> Deliveries(RequestContext rc)
+    private static async Task<IResult> Deliveries(RequestContext rc, Deps deps)
     {
-        await rc.Service<BatchesService>().GetRowAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
-        var attempts = await rc.Service<Webhooks.WebhookSender>().AttemptsAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
+        await deps.Batches.GetRowAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
+        var attempts = await deps.Webhooks.AttemptsAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
         return rc.Ok(new ItemList<Webhooks.DeliveryView>(attempts));
     }
 
-    private static async Task<IResult> Cancel(RequestContext rc)
+    private static async Task<IResult> Cancel(RequestContext rc, Deps deps)
     {
-        await rc.Service<BatchesService>().CancelAsync(rc.Caller.UserId, rc.Args["id"], rc.Service<JobsService>(), rc.Cancellation);
-        return rc.Ok(await ViewAsync(rc, rc.Args["id"]));
+        await deps.Batches.CancelAsync(rc.Caller.UserId, rc.Args["id"], deps.Jobs, rc.Cancellation);
+        return rc.Ok(await ViewAsync(rc, deps, rc.Args["id"]));
     }
 
-    private static async Task<BatchView> ViewAsync(RequestContext rc, string batchId)
+    private static async Task<BatchView> ViewAsync(RequestContext rc, Deps deps, string batchId)
     {
-        var service = rc.Service<BatchesService>();
+        var service = deps.Batches;
         var row = await service.GetRowAsync(rc.Caller.UserId, batchId, rc.Cancellation);
-        return await service.ViewAsync(rc.Caller.UserId, row, BaseUrl(rc), rc.Cancellation);
+        return await service.ViewAsync(rc.Caller.UserId, row, deps.BaseUrl.Get(), rc.Cancellation);
     }
 
-    private static string BaseUrl(RequestContext rc) => rc.Service<IPublicBaseUrl>().Get();
-
-    private static Task<JobView> JobViewOf(RequestContext rc, JobRecord job) =>
-        JobView.CreateAsync(job, rc.Service<IObjectStore>(), TimeSpan.FromSeconds(rc.Service<JobsService>().Options.OutputUrlSeconds),
-            BaseUrl(rc), rc.RequestId, rc.Cancellation);
+    private static Task<JobView> JobViewOf(RequestContext rc, Deps deps, JobRecord job) =>
+        JobView.CreateAsync(job, deps.Objects, TimeSpan.FromSeconds(deps.Jobs.Options.OutputUrlSeconds),
+            deps.BaseUrl.Get(), rc.RequestId, rc.Cancellation);
 
     private static IReadOnlyList<OutputView> SingleOutput(JobView view) =>
         view.Key is null ? [] : [new OutputView(0, view.Key, view.Url!, view.ExpiresIn ?? 0, 0, 0) { PresignedUrl = view.PresignedUrl }];

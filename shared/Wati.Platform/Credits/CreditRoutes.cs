@@ -12,7 +12,7 @@ public static class CreditRoutes
     /// <summary>The largest credit amount one admin grant may add or take back (10^12).</summary>
     public const long MaxGrant = 1_000_000_000_000;
 
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("GetCredits", "GET", "v1/credits", RouteAuth.User, GetBalance)
         {
@@ -28,6 +28,9 @@ public static class CreditRoutes
             Doc = new("Grant (or, negative, take back) credits") { JsonBody = typeof(GrantBody), Data = typeof(GrantDto), Errors = [ErrorCode.NotFound] },
         },
     ];
+
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(CreditsService Credits, UsersService Users);
 
     /// <summary>The body of <c>POST /v1/admin/credits</c>.</summary>
     public sealed class GrantBody
@@ -47,25 +50,25 @@ public static class CreditRoutes
 
     public sealed record GrantDto(string UserId, long Balance, LedgerEntry Entry);
 
-    private static async Task<IResult> GetBalance(RequestContext rc) =>
-        rc.Ok(await rc.Service<CreditsService>().GetBalanceAsync(rc.Caller.UserId, rc.Cancellation));
+    private static async Task<IResult> GetBalance(RequestContext rc, Deps deps) =>
+        rc.Ok(await deps.Credits.GetBalanceAsync(rc.Caller.UserId, rc.Cancellation));
 
-    private static async Task<IResult> GetLedger(RequestContext rc)
+    private static async Task<IResult> GetLedger(RequestContext rc, Deps deps)
     {
-        var page = await rc.Service<CreditsService>().GetLedgerAsync(rc.Caller.UserId, rc.Paging(), rc.Cancellation);
+        var page = await deps.Credits.GetLedgerAsync(rc.Caller.UserId, rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
-    private static Task<IResult> GetPrices(RequestContext rc)
+    private static Task<IResult> GetPrices(RequestContext rc, Deps deps)
     {
-        var prices = rc.Service<CreditsService>().Options.Prices
+        var prices = deps.Credits.Options.Prices
             .OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => new PriceDto(p.Key, p.Value, p.Key == "iclight" ? "image" : "call"))
             .ToList();
         return Task.FromResult<IResult>(rc.Ok(new ItemList<PriceDto>(prices)));
     }
 
-    private static async Task<IResult> Grant(RequestContext rc)
+    private static async Task<IResult> Grant(RequestContext rc, Deps deps)
     {
         var body = await rc.ReadJsonAsync<GrantBody>();
         if (body.Amount == 0) throw ApiException.Validation("amount must not be zero", new { field = "amount" });
@@ -74,10 +77,9 @@ public static class CreditRoutes
             throw ApiException.Validation($"amount must be between -{MaxGrant} and {MaxGrant}", new { field = "amount" });
         var reason = body.Reason.Trim();
         if (reason.Length is 0 or > 200) throw ApiException.Validation("reason must be 1 to 200 characters", new { field = "reason" });
-        if (await rc.Service<UsersService>().FindAsync(body.UserId, rc.Cancellation) is null) throw ApiException.NotFound("user");
+        if (await deps.Users.FindAsync(body.UserId, rc.Cancellation) is null) throw ApiException.NotFound("user");
 
-        var credits = rc.Service<CreditsService>();
-        var entry = await credits.GrantAsync(body.UserId, body.Amount, reason, rc.Cancellation);
+        var entry = await deps.Credits.GrantAsync(body.UserId, body.Amount, reason, rc.Cancellation);
         return rc.Ok(new GrantDto(body.UserId, entry.BalanceAfter, entry));
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Wati.Envelope;
 using Wati.Platform.Http;
 
@@ -30,21 +29,24 @@ public static class HealthRoutes
 {
     public static IEnumerable<RouteDef> All =>
     [
-        new("Healthz", "GET", "healthz", RouteAuth.None, rc => Task.FromResult<IResult>(rc.Ok(new Liveness("ok"))))
+        // Liveness uses no service, so an adapter that cannot even be built never fails it.
+        new RouteDef<NoDeps>("Healthz", "GET", "healthz", RouteAuth.None, (rc, _) => Task.FromResult<IResult>(rc.Ok(new Liveness("ok"))))
         {
             Doc = new("Liveness") { Data = typeof(Liveness) },
         },
-        new("Readyz", "GET", "readyz", RouteAuth.None, Ready)
+        new RouteDef<Deps>("Readyz", "GET", "readyz", RouteAuth.None, Ready)
         {
             Doc = new("Readiness: each adapter's check (503 INTERNAL_ERROR names what is wrong)") { Data = typeof(Readiness),
                 ExtraErrors = [(ErrorCode.InternalError, 503)] },
         },
     ];
 
-    private static async Task<IResult> Ready(RequestContext rc)
+    /// <summary>What <c>/readyz</c> uses.</summary>
+    public sealed record Deps(ReadinessProbe Probe);
+
+    private static async Task<IResult> Ready(RequestContext rc, Deps deps)
     {
-        var probe = rc.Request.HttpContext.RequestServices.GetRequiredService<ReadinessProbe>();
-        var results = await probe.RunAsync(rc.Cancellation);
+        var results = await deps.Probe.RunAsync(rc.Cancellation);
         if (results.Values.All(v => v == "ok")) return rc.Ok(new Readiness("ready", results));
         var failing = string.Join("; ", results.Where(r => r.Value != "ok").Select(r => $"{r.Key}: {r.Value}"));
         throw new ApiException(ErrorCode.InternalError, "not ready: " + failing, new { checks = results }, 503);

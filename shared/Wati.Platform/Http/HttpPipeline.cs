@@ -1,18 +1,24 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
 using Wati.Envelope;
 using Wati.Platform.Auth;
 using Wati.Platform.Metrics;
+using Wati.Platform.Storage;
 
 namespace Wati.Platform.Http;
 
 /// <summary>
 /// What every route goes through, in either host: request id, authentication for the route's level,
 /// the handler, and the one error translator. A host only supplies the request and route values.
-/// Handlers resolve services from the container this singleton came from: the platform registers no
-/// scoped service, so no per-request scope is needed (and none is created unless a host asks for one).
+/// A route's dependencies are resolved from the container this singleton came from, once, the first time
+/// the route runs (<see cref="RouteDef.Bind"/>): the platform registers no scoped service, so no
+/// per-request scope is needed (and none is created unless a host asks for one).
 /// </summary>
-public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator errors, UsageRecorder usage, IServiceProvider services)
+public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator errors, UsageRecorder usage, IPublicBaseUrl baseUrl,
+    IServiceProvider services)
 {
+    private readonly ConcurrentDictionary<RouteDef, RouteHandler> _handlers = new(ReferenceEqualityComparer.Instance);
+
     public async Task<IResult> RunAsync(RouteDef route, HttpRequest request, RouteArgs args, CancellationToken ct)
     {
         var requestId = RequestIds.Ensure(request.HttpContext);
@@ -36,7 +42,8 @@ public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator er
                 caller = await authenticator.TryAuthenticateAsync(request, ct);
             }
 
-            result = await route.Handler(new RequestContext(request, args, requestId, caller, ct, services));
+            var handler = _handlers.GetOrAdd(route, static (r, container) => r.Bind(container), services);
+            result = await handler(new RequestContext(request, args, requestId, caller, ct, baseUrl));
         }
         catch (Exception ex)
         {

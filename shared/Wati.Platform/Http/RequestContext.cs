@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Wati.Envelope;
 using Wati.Platform.Auth;
 
 namespace Wati.Platform.Http;
 
 /// <summary>Everything a handler needs about the call it is answering.</summary>
-public sealed class RequestContext(HttpRequest request, RouteArgs args, string requestId, Caller? caller, CancellationToken ct, IServiceProvider services)
+public sealed class RequestContext(HttpRequest request, RouteArgs args, string requestId, Caller? caller, CancellationToken ct, Storage.IPublicBaseUrl baseUrl)
 {
     public HttpRequest Request { get; } = request;
     public RouteArgs Args { get; } = args;
@@ -17,10 +16,6 @@ public sealed class RequestContext(HttpRequest request, RouteArgs args, string r
     public Caller Caller => caller ?? throw new ApiException(ErrorCode.Unauthenticated, "authentication required");
 
     public Caller? OptionalCaller => caller;
-
-    /// <summary>A platform service (all are singletons).</summary>
-    /// <exception cref="InvalidOperationException">Not registered.</exception>
-    public T Service<T>() where T : notnull => services.GetRequiredService<T>();
 
     public IEnvelopeResult Ok<T>(T data, IDictionary<string, object?>? meta = null, int status = StatusCodes.Status200OK) =>
         new EnvelopeResult<T>(Envelope.Envelope.Ok(RequestId, data, meta), status);
@@ -36,5 +31,5 @@ public sealed class RequestContext(HttpRequest request, RouteArgs args, string r
         new EnvelopeResult<ItemList<T>>(Envelope.Envelope.Ok(RequestId, new ItemList<T>(items), meta, pagination), 200);
 
     /// <summary>Absolute URL of a path on this host (<c>/v1/jobs/x</c>).</summary>
-    public string AbsoluteUrl(string path) => Service<Storage.IPublicBaseUrl>().Get() + path;
+    public string AbsoluteUrl(string path) => baseUrl.Get() + path;
 }

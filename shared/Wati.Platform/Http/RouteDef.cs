@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Wati.Platform.Http;
 
@@ -22,7 +23,14 @@ public enum RouteAuth
     Session,
 }
 
+/// <summary>A route's handler bound to its dependencies (<see cref="RouteDef.Bind"/>): what the pipeline calls.</summary>
 public delegate Task<IResult> RouteHandler(RequestContext rc);
+
+/// <summary>
+/// A route's handler: the call, and its module's dependencies (<typeparamref name="TDeps"/>, a small record
+/// of the services it uses) injected, so the signature shows what the route touches.
+/// </summary>
+public delegate Task<IResult> RouteHandler<in TDeps>(RequestContext rc, TDeps deps);
 
 /// <summary>
 /// One HTTP route: both hosts map exactly these. <see cref="Template"/> uses ASP.NET Core route syntax
@@ -30,11 +38,34 @@ public delegate Task<IResult> RouteHandler(RequestContext rc);
 /// <see cref="Doc"/> describes it for the OpenAPI document (<see cref="OpenApi.ApiDocument"/>), which
 /// refuses a route without one.
 /// </summary>
-public sealed record RouteDef(string Name, string Method, string Template, RouteAuth Auth, RouteHandler Handler)
+public abstract record RouteDef(string Name, string Method, string Template, RouteAuth Auth)
 {
     /// <summary>What the OpenAPI document says about this route.</summary>
     public RouteDoc? Doc { get; init; }
+
+    /// <summary>
+    /// The handler with its dependencies resolved from <paramref name="services"/>, the root container
+    /// (every platform service is a singleton): done once per route, so a request resolves nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A dependency is not registered.</exception>
+    public abstract RouteHandler Bind(IServiceProvider services);
 }
+
+/// <summary>A route whose handler takes the dependencies <typeparamref name="TDeps"/>, built from the container by its constructor.</summary>
+public sealed record RouteDef<TDeps>(string Name, string Method, string Template, RouteAuth Auth, RouteHandler<TDeps> Handler)
+    : RouteDef(Name, Method, Template, Auth) where TDeps : class
+{
+    /// <inheritdoc />
+    public override RouteHandler Bind(IServiceProvider services)
+    {
+        var deps = ActivatorUtilities.CreateInstance<TDeps>(services);
+        var handler = Handler;
+        return rc => handler(rc, deps);
+    }
+}
+
+/// <summary>The dependencies of a route that uses no service.</summary>
+public sealed class NoDeps;
 
 /// <summary>Route values passed in by the host (Kestrel's route values, or a function's bound parameters).</summary>
 public sealed class RouteArgs

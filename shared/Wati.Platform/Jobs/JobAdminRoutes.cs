@@ -9,7 +9,7 @@ namespace Wati.Platform.Jobs;
 /// <summary>Admin views of jobs that need attention: stuck (per the sweeper) and dead-lettered.</summary>
 public static class JobAdminRoutes
 {
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("AdminStuckJobs", "GET", "v1/admin/jobs/stuck", RouteAuth.Admin, Stuck)
         {
@@ -29,6 +29,9 @@ public static class JobAdminRoutes
         },
     ];
 
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(JobSweeper Sweeper, IJobQueueConsumer Queue);
+
     /// <summary>
     /// A dead-lettered message as listed: its job (null when the body is not a job message; <paramref name="Body"/>
     /// then shows it, cut to a bound), queue, deliveries and why. <paramref name="Id"/> deletes it.
@@ -47,9 +50,9 @@ public static class JobAdminRoutes
         DateTimeOffset CreatedAt, DateTimeOffset? EnqueuedAt, DateTimeOffset? LeaseUntil, int Attempts);
 
     // Active jobs the sweeper would act on now, oldest first (a page of them).
-    private static async Task<IResult> Stuck(RequestContext rc)
+    private static async Task<IResult> Stuck(RequestContext rc, Deps deps)
     {
-        var stuck = (await rc.Service<JobSweeper>().ListStuckAsync(rc.Cancellation))
+        var stuck = (await deps.Sweeper.ListStuckAsync(rc.Cancellation))
             .Select(s => new StuckJobView(s.JobId, s.UserId, s.Model, s.State, s.Action.ToString().ToLowerInvariant(), s.Reason,
                 s.CreatedAt, s.EnqueuedAt, s.LeaseUntil, s.Attempts))
             .ToList();
@@ -58,12 +61,12 @@ public static class JobAdminRoutes
     }
 
     // Dead letters of every consumed queue (or of ?model='s), handled or not: each job's was failed and refunded.
-    private static async Task<IResult> DeadLetters(RequestContext rc)
+    private static async Task<IResult> DeadLetters(RequestContext rc, Deps deps)
     {
         var model = rc.Query("model");
         if (model is not null && !ModelNames.All.Contains(model))
             throw ApiException.Validation($"model must be one of: {string.Join(", ", ModelNames.All)}", new { field = "model" });
-        var queue = rc.Service<IJobQueueConsumer>();
+        var queue = deps.Queue;
         var letters = new List<DeadLetterView>();
         foreach (var q in model is null ? QueueRegistration.ConsumedQueues : [JobSpecs.QueueOf(model)])
             letters.AddRange((await queue.GetDeadLettersAsync(q, 1000, rc.Cancellation))
@@ -73,10 +76,10 @@ public static class JobAdminRoutes
         return rc.List(ordered.Skip(page.Skip).Take(page.PageSize).ToList(), Pagination.Of(ordered.Count, page.Page, page.PageSize));
     }
 
-    private static async Task<IResult> DeleteDeadLetter(RequestContext rc)
+    private static async Task<IResult> DeleteDeadLetter(RequestContext rc, Deps deps)
     {
         var id = rc.Args["id"];
-        return await rc.Service<IJobQueueConsumer>().DeleteDeadLetterAsync(id, rc.Cancellation)
+        return await deps.Queue.DeleteDeadLetterAsync(id, rc.Cancellation)
             ? rc.Ok(new DeadLetterRemoved(id, Deleted: true))
             : throw ApiException.NotFound("dead letter");
     }

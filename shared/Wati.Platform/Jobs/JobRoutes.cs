@@ -13,9 +13,9 @@ public static class JobRoutes
 {
     private const string CreditsHeader = "X-Credits-Charged";
 
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
-        new("Gfpgan", "POST", "v1/gfpgan", RouteAuth.User, rc => Submit(rc, ModelNames.Gfpgan))
+        new("Gfpgan", "POST", "v1/gfpgan", RouteAuth.User, (rc, deps) => Submit(rc, deps, ModelNames.Gfpgan))
         {
             Doc = Model("GFPGAN face enhancement and upscale", typeof(SingleOutputData), typeof(GfpganMeta),
             [
@@ -24,7 +24,7 @@ public static class JobRoutes
                 new("version", FieldKind.String, "GFPGAN version (a leading v is accepted)") { Enum = JobSpecs.GfpganVersions, Default = "1.4" },
             ]),
         },
-        new("ReplaceStyle", "POST", "v1/replace-style", RouteAuth.User, rc => Submit(rc, ModelNames.ReplaceStyle))
+        new("ReplaceStyle", "POST", "v1/replace-style", RouteAuth.User, (rc, deps) => Submit(rc, deps, ModelNames.ReplaceStyle))
         {
             Doc = Model("Restyle a photo", typeof(SingleOutputData), typeof(StyleMeta),
             [
@@ -32,12 +32,12 @@ public static class JobRoutes
                 new("style", FieldKind.String, "The style") { Required = true, Enum = Styles.All },
             ]),
         },
-        new("ReplaceBackground", "POST", "v1/replace-background", RouteAuth.User, rc => Submit(rc, ModelNames.ReplaceBackground))
+        new("ReplaceBackground", "POST", "v1/replace-background", RouteAuth.User, (rc, deps) => Submit(rc, deps, ModelNames.ReplaceBackground))
         {
             Doc = Model("Put a foreground on a new background (the output has bg's size)", typeof(SingleOutputData), typeof(JobMeta),
                 [Image("fg", "The foreground (a person)"), Image("bg", "The new background")]),
         },
-        new("IcLight", "POST", "v1/portraits/iclight", RouteAuth.User, rc => Submit(rc, ModelNames.IcLight))
+        new("IcLight", "POST", "v1/portraits/iclight", RouteAuth.User, (rc, deps) => Submit(rc, deps, ModelNames.IcLight))
         {
             Doc = Model("IC-Light portrait relighting: several outputs, charged per image", typeof(MultipleOutputData), typeof(IcLightMeta),
             [
@@ -68,6 +68,9 @@ public static class JobRoutes
         },
     ];
 
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(JobsService Jobs, UploadFormReader Forms, IObjectStore Objects, IPublicBaseUrl BaseUrl);
+
     private static RouteDoc Model(string summary, Type data, Type meta, IReadOnlyList<FormField> form) => new(summary)
     {
         Description = "Charged, queued and run; waits for the result (Prefer: wait=N, at most 200 s) or answers 202 at once " +
@@ -77,11 +80,11 @@ public static class JobRoutes
 
     private static FormField Image(string name, string description) => new(name, FieldKind.File, description + "; or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)") { Required = true };
 
-    private static async Task<IResult> Submit(RequestContext rc, string model)
+    private static async Task<IResult> Submit(RequestContext rc, Deps deps, string model)
     {
-        var jobs = rc.Service<JobsService>();
+        var jobs = deps.Jobs;
         var prefer = Prefer.Parse(rc.Request.Headers["Prefer"].ToString(), jobs.Options);
-        var spec = await JobSpecs.ReadAsync(model, await UploadForm.ReadAsync(rc), rc.Cancellation);
+        var spec = await JobSpecs.ReadAsync(model, await deps.Forms.ReadAsync(rc), rc.Cancellation);
         var idempotencyKey = IdempotencyKey(rc);
 
         var submission = await jobs.SubmitAsync(rc.Caller.UserId, spec, idempotencyKey, rc.Cancellation);
@@ -100,17 +103,17 @@ public static class JobRoutes
             throw Priced(new ApiException(ErrorCode.TimeoutError,
                 job.State == JobStates.Canceled ? "the job was canceled" : "the job is still running; poll status_url for its result",
                 new { job_id = job.Id, state = job.State, status_url = statusUrl, credits_charged = job.NetCharge }), job);
-        var view = await ViewAsync(rc, job);
+        var view = await ViewAsync(rc, deps, job);
         return Priced(rc.Ok(view.ToOutputData(), Meta(rc, job, submission, spec)), job);
     }
 
-    private static async Task<IResult> Get(RequestContext rc)
+    private static async Task<IResult> Get(RequestContext rc, Deps deps)
     {
-        var job = await rc.Service<JobsService>().GetAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
-        return Priced(rc.Ok(await ViewAsync(rc, job), Meta(rc, job, null)), job);
+        var job = await deps.Jobs.GetAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
+        return Priced(rc.Ok(await ViewAsync(rc, deps, job), Meta(rc, job, null)), job);
     }
 
-    private static async Task<IResult> List(RequestContext rc)
+    private static async Task<IResult> List(RequestContext rc, Deps deps)
     {
         var model = rc.Query("model");
         if (model is not null && !ModelNames.All.Contains(model))
@@ -119,21 +122,21 @@ public static class JobRoutes
         if (state is not null && !JobStates.All.Contains(state))
             throw ApiException.Validation($"state must be one of: {string.Join(", ", JobStates.All)}", new { field = "state" });
 
-        var page = await rc.Service<JobsService>().ListAsync(rc.Caller.UserId, model, state, rc.Paging(), rc.Cancellation);
+        var page = await deps.Jobs.ListAsync(rc.Caller.UserId, model, state, rc.Paging(), rc.Cancellation);
         var views = new List<JobView>();
-        foreach (var job in page.Items) views.Add(await ViewAsync(rc, job));
+        foreach (var job in page.Items) views.Add(await ViewAsync(rc, deps, job));
         return rc.List(views, page.Pagination);
     }
 
-    private static async Task<IResult> Delete(RequestContext rc)
+    private static async Task<IResult> Delete(RequestContext rc, Deps deps)
     {
-        var job = await rc.Service<JobsService>().CancelOrDeleteAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
-        return Priced(rc.Ok(await ViewAsync(rc, job), Meta(rc, job, null)), job);
+        var job = await deps.Jobs.CancelOrDeleteAsync(rc.Caller.UserId, rc.Args["id"], rc.Cancellation);
+        return Priced(rc.Ok(await ViewAsync(rc, deps, job), Meta(rc, job, null)), job);
     }
 
-    private static Task<JobView> ViewAsync(RequestContext rc, JobRecord job) =>
-        JobView.CreateAsync(job, rc.Service<IObjectStore>(), TimeSpan.FromSeconds(rc.Service<JobsService>().Options.OutputUrlSeconds),
-            rc.Service<IPublicBaseUrl>().Get(), rc.RequestId, rc.Cancellation);
+    private static Task<JobView> ViewAsync(RequestContext rc, Deps deps, JobRecord job) =>
+        JobView.CreateAsync(job, deps.Objects, TimeSpan.FromSeconds(deps.Jobs.Options.OutputUrlSeconds),
+            deps.BaseUrl.Get(), rc.RequestId, rc.Cancellation);
 
     /// <param name="spec">The submit answer names the animated inputs of which only the first frame was used.</param>
     private static Dictionary<string, object?> Meta(RequestContext rc, JobRecord job, Submission? submission, JobSpec? spec = null)

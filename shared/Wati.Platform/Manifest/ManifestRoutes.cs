@@ -7,7 +7,7 @@ namespace Wati.Platform.Manifest;
 /// <summary>The public catalogue (<c>/v1/manifest</c>, <c>/v1/portraits</c>) and its admin curation.</summary>
 public static class ManifestRoutes
 {
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("ListPacks", "GET", "v1/manifest", RouteAuth.None, ListPacks)
         {
@@ -47,37 +47,40 @@ public static class ManifestRoutes
         },
     ];
 
-    private static async Task<IResult> ListPacks(RequestContext rc)
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(ManifestService Manifest, UploadFormReader Forms);
+
+    private static async Task<IResult> ListPacks(RequestContext rc, Deps deps)
     {
-        var page = await rc.Service<ManifestService>().ListPacksAsync(rc.Query("category"), rc.Query("target"), rc.Paging(), rc.Cancellation);
+        var page = await deps.Manifest.ListPacksAsync(rc.Query("category"), rc.Query("target"), rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
-    private static async Task<IResult> GetPack(RequestContext rc) =>
-        rc.Ok(await rc.Service<ManifestService>().GetPackAsync(rc.Args["id"], rc.Cancellation));
+    private static async Task<IResult> GetPack(RequestContext rc, Deps deps) =>
+        rc.Ok(await deps.Manifest.GetPackAsync(rc.Args["id"], rc.Cancellation));
 
-    private static async Task<IResult> ListPortraits(RequestContext rc)
+    private static async Task<IResult> ListPortraits(RequestContext rc, Deps deps)
     {
-        var page = await rc.Service<ManifestService>().ListPortraitsAsync(rc.Paging(), rc.Cancellation);
+        var page = await deps.Manifest.ListPortraitsAsync(rc.Paging(), rc.Cancellation);
         return rc.List(page.Items, page.Pagination);
     }
 
-    private static async Task<IResult> CreatePack(RequestContext rc)
+    private static async Task<IResult> CreatePack(RequestContext rc, Deps deps)
     {
-        var draft = await ManifestInput.ReadPackAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
-        var pack = await rc.Service<ManifestService>().CreatePackAsync(draft, rc.Cancellation);
+        var draft = await ManifestInput.ReadPackAsync(await deps.Forms.ReadAsync(rc), rc.Cancellation);
+        var pack = await deps.Manifest.CreatePackAsync(draft, rc.Cancellation);
         return rc.Created(pack, rc.AbsoluteUrl($"/v1/manifest/{pack.Id}"));
     }
 
-    private static async Task<IResult> DeletePack(RequestContext rc) =>
-        rc.Ok(await rc.Service<ManifestService>().DeletePackAsync(rc.Args["id"], rc.Cancellation));
+    private static async Task<IResult> DeletePack(RequestContext rc, Deps deps) =>
+        rc.Ok(await deps.Manifest.DeletePackAsync(rc.Args["id"], rc.Cancellation));
 
-    private static async Task<IResult> CreatePortrait(RequestContext rc)
+    private static async Task<IResult> CreatePortrait(RequestContext rc, Deps deps)
     {
-        var draft = await ManifestInput.ReadPortraitAsync(await UploadForm.ReadAsync(rc), rc.Cancellation);
-        return rc.Created(await rc.Service<ManifestService>().CreatePortraitAsync(draft, rc.Cancellation));
+        var draft = await ManifestInput.ReadPortraitAsync(await deps.Forms.ReadAsync(rc), rc.Cancellation);
+        return rc.Created(await deps.Manifest.CreatePortraitAsync(draft, rc.Cancellation));
     }
 
-    private static async Task<IResult> DeletePortrait(RequestContext rc) =>
-        rc.Ok(await rc.Service<ManifestService>().DeletePortraitAsync(rc.Args["id"], rc.Cancellation));
+    private static async Task<IResult> DeletePortrait(RequestContext rc, Deps deps) =>
+        rc.Ok(await deps.Manifest.DeletePortraitAsync(rc.Args["id"], rc.Cancellation));
 }

@@ -13,7 +13,7 @@ public static partial class MetricsRoutes
     /// <summary>The longest range one call may ask for.</summary>
     public static readonly TimeSpan MaxRange = TimeSpan.FromDays(31);
 
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("AdminMetrics", "GET", "v1/admin/metrics", RouteAuth.Admin, List)
         {
@@ -33,6 +33,9 @@ public static partial class MetricsRoutes
         },
     ];
 
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(MetricsReader Reader, TimeProvider Time);
+
     /// <summary>
     /// One published aggregate: the bucket (start, length in seconds), <c>kind</c> (<c>route</c> or <c>model</c>) and
     /// name; count and errors (answers ≥ 400, failed jobs); nearest-rank p50/p95 duration in milliseconds; net credits charged.
@@ -41,9 +44,9 @@ public static partial class MetricsRoutes
     public sealed record MetricView(DateTimeOffset BucketStart, int BucketSeconds, string Kind, string Name, int Count, int Errors,
         int P50Ms, int P95Ms, long Credits);
 
-    private static async Task<IResult> List(RequestContext rc)
+    private static async Task<IResult> List(RequestContext rc, Deps deps)
     {
-        var now = rc.Service<TimeProvider>().GetUtcNow();
+        var now = deps.Time.GetUtcNow();
         var to = Time(rc, "to") ?? now;
         var from = Time(rc, "from") ?? to - TimeSpan.FromDays(1);
         if (from >= to) throw ApiException.Validation("from must be before to", new { field = "from" });
@@ -59,7 +62,7 @@ public static partial class MetricsRoutes
 
         var filter = model is not null ? (UsageKinds.Model, model) : route is not null ? (UsageKinds.Route, route) : ((string, string)?)null;
         var page = rc.Paging();
-        var result = await rc.Service<MetricsReader>().ReadAsync(from, to, filter, page, rc.Cancellation);
+        var result = await deps.Reader.ReadAsync(from, to, filter, page, rc.Cancellation);
         var items = result.Items.Select(a => new MetricView(a.BucketStart, a.BucketSeconds, a.Kind, a.Name, a.Count, a.Errors,
             Ms(a.P50Ms), Ms(a.P95Ms), a.Credits)).ToList();
         return rc.List(items, result.Pagination);

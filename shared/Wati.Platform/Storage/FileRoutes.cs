@@ -7,7 +7,7 @@ namespace Wati.Platform.Storage;
 /// <summary><c>GET /files/{key}?exp&amp;sig</c>: the embedded object store's signed downloads.</summary>
 public static class FileRoutes
 {
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("GetFile", "GET", "files/{**key}", RouteAuth.None, Download)
         {
@@ -16,9 +16,12 @@ public static class FileRoutes
         },
     ];
 
-    private static async Task<IResult> Download(RequestContext rc)
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(IObjectStore Objects);
+
+    private static async Task<IResult> Download(RequestContext rc, Deps deps)
     {
-        if (rc.Service<IObjectStore>() is not FileSystemObjectStore store)
+        if (deps.Objects is not FileSystemObjectStore store)
             throw ApiException.NotFound("route");
 
         var key = rc.Args["key"];

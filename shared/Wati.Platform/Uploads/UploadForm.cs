@@ -15,6 +15,18 @@ namespace Wati.Platform.Uploads;
 /// </summary>
 public sealed record Upload(string Field, byte[] Bytes, ImageInfo Info, bool FirstFrameOnly = false);
 
+/// <summary>What a route injects to read an upload form (<see cref="UploadForm"/>): the upload settings and the services the checks use.</summary>
+public sealed class UploadFormReader(IOptions<UploadOptions> options, InputSources inputs, ILoggerFactory logs, DecodeGate gate)
+{
+    private readonly ILogger _logger = logs.CreateLogger<UploadForm>();
+
+    /// <summary>The upload settings (<c>Wati:Uploads</c>).</summary>
+    public UploadOptions Options => options.Value;
+
+    /// <summary>The request's multipart form, read by the upload rules (415 when it is not multipart).</summary>
+    public Task<UploadForm> ReadAsync(RequestContext rc) => UploadForm.ReadAsync(rc, options.Value, inputs, _logger, gate);
+}
+
 /// <summary>
 /// A multipart form with the platform's upload rules: a broken body is 400 naming its rule
 /// (<see cref="MultipartForm"/>); images are recognised by their bytes (415), sized (413) and
@@ -46,9 +58,9 @@ public sealed class UploadForm
         _reference = reference;
     }
 
-    public static async Task<UploadForm> ReadAsync(RequestContext rc)
+    /// <summary>The request's multipart form; image fields may also name an upload or URL when there is a caller.</summary>
+    internal static async Task<UploadForm> ReadAsync(RequestContext rc, UploadOptions options, InputSources inputs, ILogger logger, DecodeGate gate)
     {
-        var options = rc.Service<IOptions<UploadOptions>>().Value;
         if (!rc.Request.HasFormContentType || !(rc.Request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             throw new ApiException(ErrorCode.UnsupportedMediaType, "expected multipart/form-data");
 
@@ -58,9 +70,8 @@ public sealed class UploadForm
         var caller = rc.OptionalCaller;
         Func<string, string, CancellationToken, Task<Upload>>? reference = caller is null
             ? null
-            : (field, value, token) => rc.Service<InputSources>().ResolveAsync(caller.UserId, field, value, token);
-        return new UploadForm(form, options, rc.Service<ILoggerFactory>().CreateLogger<UploadForm>(), rc.RequestId, reference,
-            rc.Service<DecodeGate>());
+            : (field, value, token) => inputs.ResolveAsync(caller.UserId, field, value, token);
+        return new UploadForm(form, options, logger, rc.RequestId, reference, gate);
     }
 
     /// <summary>

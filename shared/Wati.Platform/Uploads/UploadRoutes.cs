@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
 using Wati.Envelope;
 using Wati.Platform.Http;
 
@@ -8,7 +7,7 @@ namespace Wati.Platform.Uploads;
 /// <summary><c>POST /v1/uploads</c>: images stored for later calls and batches, named by their upload id.</summary>
 public static class UploadRoutes
 {
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<Deps>> All =>
     [
         new("CreateUploads", "POST", "v1/uploads", RouteAuth.User, Create)
         {
@@ -24,15 +23,18 @@ public static class UploadRoutes
         },
     ];
 
-    private static async Task<IResult> Create(RequestContext rc)
+    /// <summary>What these routes use.</summary>
+    public sealed record Deps(UploadsService Uploads, UploadFormReader Forms);
+
+    private static async Task<IResult> Create(RequestContext rc, Deps deps)
     {
-        var max = rc.Service<IOptions<UploadOptions>>().Value.MaxFilesPerCall;
-        var form = await UploadForm.ReadAsync(rc);
+        var max = deps.Forms.Options.MaxFilesPerCall;
+        var form = await deps.Forms.ReadAsync(rc);
         // A user at the quota is refused before any file is decoded (SaveAsync checks again, exactly).
-        await rc.Service<UploadsService>().CheckQuotaAsync(rc.Caller.UserId, 1, 0, rc.Cancellation);
+        await deps.Uploads.CheckQuotaAsync(rc.Caller.UserId, 1, 0, rc.Cancellation);
         var images = await form.ImageListAsync("file", max, rc.Cancellation);
         if (images.Count == 0) throw new ApiException(ErrorCode.MissingFiles, "missing file(s): file", new { fields = new[] { "file" } });
-        var views = await rc.Service<UploadsService>().SaveAsync(rc.Caller.UserId, images, rc.Cancellation);
+        var views = await deps.Uploads.SaveAsync(rc.Caller.UserId, images, rc.Cancellation);
         return rc.Created(new ItemList<UploadView>(views));
     }
 }

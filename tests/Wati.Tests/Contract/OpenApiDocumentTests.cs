@@ -28,7 +28,7 @@ public sealed class OpenApiDocumentTests(OpenApiDocumentTests.App app) : IClassF
     [Fact]
     public void ARouteWithoutADescriptionCannotBeDocumented()
     {
-        var bare = new RouteDef("Bare", "GET", "v1/bare", RouteAuth.None, _ => throw new NotImplementedException());
+        var bare = new RouteDef<NoDeps>("Bare", "GET", "v1/bare", RouteAuth.None, (_, _) => throw new NotImplementedException());
         var e = Assert.Throws<InvalidOperationException>(() => ApiDocument.Build([bare]));
         Assert.Contains("Bare", e.Message);
     }

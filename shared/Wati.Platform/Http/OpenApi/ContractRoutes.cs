@@ -39,14 +39,14 @@ public static class ContractRoutes
 
     private const string Init = "window.ui = SwaggerUIBundle({ url: '/openapi/v1.json', dom_id: '#swagger-ui', deepLinking: true });\n";
 
-    public static IEnumerable<RouteDef> All =>
+    public static IEnumerable<RouteDef<NoDeps>> All =>
     [
         new("OpenApiDocument", "GET", ApiDocument.Path, RouteAuth.None,
-            rc => Task.FromResult<IResult>(new TextResult(ApiDocument.Json, "application/json; charset=utf-8", null)))
+            (_, _) => Task.FromResult<IResult>(new TextResult(ApiDocument.Json, "application/json; charset=utf-8", null)))
         {
             Doc = new("This OpenAPI 3.1 document") { Shape = ResponseShape.Raw, RawContentType = "application/json" },
         },
-        new("Docs", "GET", "docs", RouteAuth.None, rc => Task.FromResult<IResult>(new TextResult(Page, "text/html; charset=utf-8", DocsCsp)))
+        new("Docs", "GET", "docs", RouteAuth.None, (_, _) => Task.FromResult<IResult>(new TextResult(Page, "text/html; charset=utf-8", DocsCsp)))
         {
             Doc = new("The API reference page (Swagger UI)") { Shape = ResponseShape.Raw, RawContentType = "text/html" },
         },
@@ -56,7 +56,7 @@ public static class ContractRoutes
         },
     ];
 
-    private static Task<IResult> Asset(RequestContext rc)
+    private static Task<IResult> Asset(RequestContext rc, NoDeps _)
     {
         var name = rc.Args["asset"];
         if (name == "docs.js") return Task.FromResult<IResult>(new TextResult(Init, "text/javascript; charset=utf-8", null));
