@@ -13,6 +13,24 @@ internal static class FunctionsApp
 {
     public static string RepoRoot { get; } = FindRoot();
 
+    /// <summary>
+    /// Settings of the azure profile on the test run's emulators (Azurite tables through the strict layer, a new
+    /// s3rver bucket), a fresh signing key, data in <paramref name="dataDir"/>, local models; the queues are the
+    /// caller's to choose (<c>AzureWebJobsStorage</c>).
+    /// </summary>
+    public static async Task<Dictionary<string, string?>> AzureProfileOnEmulatorsAsync(string dataDir)
+    {
+        var settings = Wati.Tests.Composition.AdapterSelectionTests.OnEmulators(await Wati.Tests.Composition.AdapterSelectionTests.NewBucketAsync());
+        settings.Remove("Wati:Tables:Provider");
+        settings.Remove("Wati:Storage:Provider");
+        settings["Wati:Profile"] = "azure";
+        settings["Wati:DataDir"] = dataDir;
+        settings["Wati:Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        settings["Wati:PublicBaseUrl"] = "http://localhost:7071";
+        settings["Wati:Models:Provider"] = "local";
+        return settings;
+    }
+
     /// <summary>The functions project's own output folder, in the configuration these tests were built with.</summary>
     public static string OutputDir
     {

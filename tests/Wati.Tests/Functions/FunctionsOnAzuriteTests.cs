@@ -38,14 +38,7 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = AdapterSelectionTests.OnEmulators(await AdapterSelectionTests.NewBucketAsync());
-        settings.Remove("Wati:Tables:Provider");
-        settings.Remove("Wati:Storage:Provider");
-        settings["Wati:Profile"] = "azure";
-        settings["Wati:DataDir"] = _data.Path;
-        settings["Wati:Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        settings["Wati:PublicBaseUrl"] = "http://localhost:7071";
-        settings["Wati:Models:Provider"] = "local";
+        var settings = await FunctionsApp.AzureProfileOnEmulatorsAsync(_data.Path);
         settings["Wati:Models:MaxRetries"] = "0"; // a transient model failure reaches the job, not the provider's own retries
         // No Wati:Queue:Storage: the adapter sends where the triggers listen, the host's own storage.
         settings["AzureWebJobsStorage"] = Emulators.AzuriteQueues;

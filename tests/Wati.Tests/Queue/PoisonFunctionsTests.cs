@@ -28,14 +28,7 @@ public sealed class PoisonFunctionsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = AdapterSelectionTests.OnEmulators(await AdapterSelectionTests.NewBucketAsync());
-        settings.Remove("Wati:Tables:Provider");
-        settings.Remove("Wati:Storage:Provider");
-        settings["Wati:Profile"] = "azure";
-        settings["Wati:DataDir"] = _data.Path;
-        settings["Wati:Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        settings["Wati:PublicBaseUrl"] = "http://localhost:7071";
-        settings["Wati:Models:Provider"] = "local";
+        var settings = await FunctionsApp.AzureProfileOnEmulatorsAsync(_data.Path);
         settings["AzureWebJobsStorage"] = Emulators.AzuriteQueues;
         _host = FunctionsApp.Build(settings, s => s.AddSingleton(DispatchProxy.Create<ITableStore, DownTableStore>()));
     }
