@@ -101,7 +101,7 @@ public static class JobRoutes
         if (job.Failure is { } failure) throw Priced(failure, job);
         if (job.State != JobStates.Succeeded)
             throw Priced(new ApiException(ErrorCode.TimeoutError,
-                job.State == JobStates.Canceled ? "the job was canceled" : "the job is still running; poll status_url for its result",
+                job.State == JobStates.Canceled ? "the job was canceled" : "the job has not finished; poll status_url for its result",
                 new { job_id = job.Id, state = job.State, status_url = statusUrl, credits_charged = job.NetCharge }), job);
         var view = await ViewAsync(rc, deps, job);
         return Priced(rc.Ok(view.ToOutputData(), Meta(rc, job, submission, spec)), job);

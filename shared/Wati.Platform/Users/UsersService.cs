@@ -54,6 +54,11 @@ public sealed class UsersService(
         displayName = displayName.Trim();
         if (displayName.Length == 0) displayName = normalized.Split('@')[0];
         if (displayName.Length > 100) throw ApiException.Validation("display_name is at most 100 characters", new { field = "display_name" });
+        // A name is shown to people (the console, admin lists): no control characters, and no bidirectional
+        // formatting characters, which can make a name read as something else (Unicode TR #36, section 2.3).
+        if (displayName.Any(c => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069'))
+            throw ApiException.Validation("display_name may not contain control or bidirectional formatting characters",
+                new { field = "display_name", rule = "control_characters" });
 
         // Cheap early answer for the common case; the insert below is what guarantees uniqueness.
         if (await store.GetAsync(EmailsTable, normalized, EmailRow, ct) is not null) throw EmailTaken();

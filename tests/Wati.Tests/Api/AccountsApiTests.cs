@@ -38,6 +38,20 @@ public sealed class AccountsApiTests(AccountsApiTests.App app) : IClassFixture<A
     }
 
     [Theory]
+    [InlineData("a\u0000b")]
+    [InlineData("admin\u202Egnp.exe")]
+    [InlineData("tab\there")]
+    public async Task DisplayNamesWithControlOrBidiFormattingCharactersAre400(string name)
+    {
+        var email = $"name{Guid.NewGuid():N}@example.com";
+        var r = (await _api.PostJsonAsync("/v1/auth/register", new { email, password = "correct horse battery", display_name = name }))
+            .Expect(400, "VALIDATION_ERROR");
+        Assert.Equal("display_name", r.Json.GetProperty("error").GetProperty("details").GetProperty("field").GetString());
+        // Nothing written: the e-mail is still free.
+        (await _api.PostJsonAsync("/v1/auth/register", new { email, password = "correct horse battery", display_name = "Ana" })).Expect(201);
+    }
+
+    [Theory]
     [InlineData("""{"email":"nobody","password":"correct horse battery"}""")]
     [InlineData("""{"email":"a@example.com","password":"short"}""")]
     [InlineData("""{"password":"correct horse battery"}""")]
