@@ -57,6 +57,10 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         return specs;
     }
 
+    private static ApiException ImageInParams(string field) =>
+        ApiException.Validation($"params.{field}: {field} is an image; give it under inputs, not params",
+            new { field = $"params.{field}", rule = "image_in_params", expected = $"inputs.{field}" });
+
     private async Task<BatchItemSpec> ValidateItemAsync(string userId, int index, string model, BatchItemBody item, string requestId,
         CancellationToken ct)
     {
@@ -70,13 +74,10 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         var form = UploadForm.FromValues(values, uploads.Value, logger, requestId,
             (field, value, token) => item.Inputs.ContainsKey(field)
                 ? inputs.DescribeAsync(userId, field, value, token)
-                : throw ApiException.Validation($"params.{field}: {field} is an image; give it under inputs, not params",
-                    new { field = $"params.{field}", rule = "image_in_params", expected = $"inputs.{field}" }));
+                : throw ImageInParams(field));
         var spec = await JobSpecs.ReadAsync(model, form, ct);
         // Also when inputs names the same field: an image under params is never silently dropped.
-        if (item.Params.Keys.FirstOrDefault(spec.Images.ContainsKey) is { } imageInParams)
-            throw ApiException.Validation($"params.{imageInParams}: {imageInParams} is an image; give it under inputs, not params",
-                new { field = $"params.{imageInParams}", rule = "image_in_params", expected = $"inputs.{imageInParams}" });
+        if (item.Params.Keys.FirstOrDefault(spec.Images.ContainsKey) is { } imageInParams) throw ImageInParams(imageInParams);
         var unknown = item.Inputs.Keys.Except(spec.Images.Keys).ToList();
         if (unknown.Count > 0)
             throw ApiException.Validation($"{model} takes no input named {string.Join(", ", unknown)}", new { fields = unknown });
