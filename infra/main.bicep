@@ -68,7 +68,8 @@ var deploymentContainerName = 'app-package'
 
 // Every queue a function listens on, each consumed queue's poison queue (the host creates one on first
 // use, but the app's identity must not depend on that), and the held dead letters' queue:
-// jobs-{model} (JobSpecs.QueueOf), batches, webhooks, {queue}-poison (StorageJobQueue.PoisonSuffix) and
+// jobs-{model} of each code model and jobs-models, shared by the models declared in settings
+// (ModelCatalog.Queues), batches, webhooks, {queue}-poison (StorageJobQueue.PoisonSuffix) and
 // dead-letters (StorageJobQueue.HeldQueue). tests/Wati.Tests/Infra derives the same list from the built
 // functions.metadata and the shared queue names, so a new queue cannot be forgotten here.
 var queueNames = [
@@ -80,6 +81,8 @@ var queueNames = [
   'jobs-replace-background-poison'
   'jobs-iclight'
   'jobs-iclight-poison'
+  'jobs-models'
+  'jobs-models-poison'
   'batches'
   'batches-poison'
   'webhooks'

@@ -11,6 +11,7 @@ using Wati.Platform.Jobs.Queue;
 using Wati.Platform.Manifest;
 using Wati.Platform.Metrics;
 using Wati.Platform.Models;
+using Wati.Platform.Models.Catalog;
 using Wati.Platform.Storage;
 using Wati.Platform.Uploads;
 using Wati.Platform.Users;
@@ -38,6 +39,7 @@ public static class PlatformServices
         services.AddTables(configuration);
         services.AddObjectStorage(configuration);
         services.AddJobQueue(configuration);
+        services.AddModelCatalog();
         services.AddModelProvider(configuration);
 
         // Features.

@@ -33,6 +33,7 @@ public sealed class BatchFeeder(
     IOptions<JobsOptions> jobs,
     IOptions<BatchesOptions> options,
     IOptions<ModelsOptions> models,
+    Models.Catalog.ModelCatalog catalog,
     Webhooks.WebhookSender webhooks,
     ILogger<BatchFeeder> logger)
 {
@@ -101,7 +102,8 @@ public sealed class BatchFeeder(
         {
             var uploads = new Dictionary<string, Upload>(StringComparer.Ordinal);
             foreach (var (field, reference) in item.Inputs) uploads[field] = await sources.ResolveAsync(userId, field, reference, ct);
-            JobSpecs.CheckOutputLimits(new JobSpec(model, JobSpecs.FromJson(model, item.Params), uploads), models.Value);
+            var definition = catalog.Of(model);
+            JobSpecs.CheckOutputLimits(new JobSpec(definition, definition.FromJson(item.Params), uploads), models.Value);
             foreach (var (field, upload) in uploads)
             {
                 var key = $"inputs/{jobId}/{field}.{upload.Info.Extension}";

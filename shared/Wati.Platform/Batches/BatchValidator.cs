@@ -5,20 +5,22 @@ using Wati.Envelope;
 using Wati.Platform.Credits;
 using Wati.Platform.Jobs;
 using Wati.Platform.Models;
+using Wati.Platform.Models.Catalog;
 using Wati.Platform.Uploads;
 
 namespace Wati.Platform.Batches;
 
 /// <summary>
 /// Validates a whole batch before anything is charged: every item's parameters by the model route's
-/// own rules (<see cref="JobSpecs.ReadAsync"/>), every input reference (the upload exists, its size
+/// own rules (its declared inputs, <see cref="JobSpecs.ReadAsync"/>), every input reference (the upload exists, its size
 /// read without its bytes; an image under <c>params</c> is refused naming it), and the output size limit
 /// where the input's size is known (an upload; a URL's is known only once fetched, so
 /// <see cref="BatchFeeder"/> checks it again on the real image). Any invalid item refuses the batch: 400
 /// VALIDATION_ERROR with <c>details.items[{index, code, message, details}]</c>.
 /// </summary>
 public sealed class BatchValidator(InputSources inputs, CreditsService credits, IOptions<UploadOptions> uploads,
-    IOptions<BatchesOptions> options, IOptions<ModelsOptions> models, IOptions<Webhooks.WebhooksOptions> webhooks, ILogger<BatchValidator> logger)
+    IOptions<BatchesOptions> options, IOptions<ModelsOptions> models, IOptions<Webhooks.WebhooksOptions> webhooks, ModelCatalog catalog,
+    ILogger<BatchValidator> logger)
 {
     private const int MaxListed = 100;
 
@@ -26,8 +28,7 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
     /// <exception cref="ApiException">VALIDATION_ERROR for the batch's shape or naming every failing item (up to 100).</exception>
     public async Task<IReadOnlyList<BatchItemSpec>> ValidateAsync(string userId, BatchBody body, string requestId, CancellationToken ct)
     {
-        if (!ModelNames.All.Contains(body.Model))
-            throw ApiException.Validation($"model must be one of: {string.Join(", ", ModelNames.All)}", new { field = "model" });
+        var model = catalog.Get(catalog.CheckName(body.Model)!);
         var max = options.Value.MaxItems;
         if (body.Items.Count is 0 || body.Items.Count > max)
             throw ApiException.Validation($"a batch has 1 to {max} items", new { field = "items", count = body.Items.Count, max_items = max });
@@ -43,7 +44,7 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         {
             try
             {
-                specs.Add(await ValidateItemAsync(userId, i, body.Model, body.Items[i], requestId, ct));
+                specs.Add(await ValidateItemAsync(userId, i, model, body.Items[i], requestId, ct));
             }
             catch (ApiException e) when (e.Code is not ErrorCode.InternalError)
             {
@@ -61,7 +62,7 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         ApiException.Validation($"params.{field}: {field} is an image; give it under inputs, not params",
             new { field = $"params.{field}", rule = "image_in_params", expected = $"inputs.{field}" });
 
-    private async Task<BatchItemSpec> ValidateItemAsync(string userId, int index, string model, BatchItemBody item, string requestId,
+    private async Task<BatchItemSpec> ValidateItemAsync(string userId, int index, ModelDefinition model, BatchItemBody item, string requestId,
         CancellationToken ct)
     {
         if (item.Ref is { Length: > 200 }) throw ApiException.Validation("ref is at most 200 characters", new { field = "ref" });
@@ -80,10 +81,10 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         if (item.Params.Keys.FirstOrDefault(spec.Images.ContainsKey) is { } imageInParams) throw ImageInParams(imageInParams);
         var unknown = item.Inputs.Keys.Except(spec.Images.Keys).ToList();
         if (unknown.Count > 0)
-            throw ApiException.Validation($"{model} takes no input named {string.Join(", ", unknown)}", new { fields = unknown });
+            throw ApiException.Validation($"{model.Name} takes no input named {string.Join(", ", unknown)}", new { fields = unknown });
         JobSpecs.CheckOutputLimits(spec, models.Value);
         var referenced = spec.Images.Keys.ToDictionary(f => f, f => item.Inputs[f], StringComparer.Ordinal);
-        return new BatchItemSpec(index, item.Ref, referenced, JobSpecs.ToJson(spec.Parameters), JobSpecs.PriceOf(spec, credits.Options));
+        return new BatchItemSpec(index, item.Ref, referenced, spec.ParamsJson, JobSpecs.PriceOf(spec, credits.Options));
     }
 
     private static string Text(JsonElement value) => value.ValueKind switch

@@ -30,7 +30,7 @@ public static class CreditRoutes
     ];
 
     /// <summary>What these routes use.</summary>
-    public sealed record Deps(CreditsService Credits, UsersService Users);
+    public sealed record Deps(CreditsService Credits, UsersService Users, Models.Catalog.ModelCatalog Catalog);
 
     /// <summary>The body of <c>POST /v1/admin/credits</c>.</summary>
     public sealed class GrantBody
@@ -63,10 +63,18 @@ public static class CreditRoutes
     {
         var prices = deps.Credits.Options.Prices
             .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => new PriceDto(p.Key, p.Value, p.Key == "iclight" ? "image" : "call"))
+            .Select(p => new PriceDto(p.Key, p.Value, Per(deps.Catalog.Find(p.Key))))
             .ToList();
         return Task.FromResult<IResult>(rc.Ok(new ItemList<PriceDto>(prices)));
     }
+
+    /// <summary>The unit of a price as this route has always named it: <c>call</c>, <c>image</c> (per output) or <c>second</c>.</summary>
+    private static string Per(Models.Catalog.ModelDefinition? model) => model?.Price.Per switch
+    {
+        Models.Catalog.PricePer.Output => "image",
+        Models.Catalog.PricePer.Second => "second",
+        _ => "call",
+    };
 
     private static async Task<IResult> Grant(RequestContext rc, Deps deps)
     {

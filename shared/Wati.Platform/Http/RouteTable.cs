@@ -13,6 +13,7 @@ public static class RouteTable
         .. Users.UserRoutes.All,
         .. Credits.CreditRoutes.All,
         .. Jobs.JobRoutes.All,
+        .. Models.Catalog.ModelRoutes.All,
         .. Jobs.JobAdminRoutes.All,
         .. Metrics.MetricsRoutes.All,
         .. Uploads.UploadRoutes.All,

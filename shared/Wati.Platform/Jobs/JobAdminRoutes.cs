@@ -30,7 +30,7 @@ public static class JobAdminRoutes
     ];
 
     /// <summary>What these routes use.</summary>
-    public sealed record Deps(JobSweeper Sweeper, IJobQueueConsumer Queue);
+    public sealed record Deps(JobSweeper Sweeper, IJobQueueConsumer Queue, Models.Catalog.ModelCatalog Catalog);
 
     /// <summary>
     /// A dead-lettered message as listed: its job (null when the body is not a job message; <paramref name="Body"/>
@@ -63,12 +63,10 @@ public static class JobAdminRoutes
     // Dead letters of every consumed queue (or of ?model='s), handled or not: each job's was failed and refunded.
     private static async Task<IResult> DeadLetters(RequestContext rc, Deps deps)
     {
-        var model = rc.Query("model");
-        if (model is not null && !ModelNames.All.Contains(model))
-            throw ApiException.Validation($"model must be one of: {string.Join(", ", ModelNames.All)}", new { field = "model" });
+        var model = deps.Catalog.CheckName(rc.Query("model"));
         var queue = deps.Queue;
         var letters = new List<DeadLetterView>();
-        foreach (var q in model is null ? QueueRegistration.ConsumedQueues : [JobSpecs.QueueOf(model)])
+        foreach (var q in model is null ? QueueRegistration.ConsumedQueues : [deps.Catalog.Get(model).Queue])
             letters.AddRange((await queue.GetDeadLettersAsync(q, 1000, rc.Cancellation))
                 .Select(d => new DeadLetterView(d.Id, d.Message?.JobId, d.Message?.Model, d.Queue, d.DeliveryCount, d.Reason, d.DeadLetteredAt, d.Body)));
         var page = rc.Paging();

@@ -48,6 +48,7 @@ public sealed class JobProcessor(
     IIdGenerator ids,
     TimeProvider time,
     IOptions<JobsOptions> options,
+    Models.Catalog.ModelCatalog catalog,
     ILogger<JobProcessor> logger)
 {
     private const string Table = JobsService.UsersTable;
@@ -218,7 +219,7 @@ public sealed class JobProcessor(
             images[field] = buffer.ToArray();
         }
         var started = time.GetTimestamp();
-        var result = await models.RunAsync(new ModelRequest(job.Model, images, JobSpecs.FromJson(job.Model, job.Params)), ct);
+        var result = await models.RunAsync(new ModelRequest(job.Model, images, catalog.Of(job.Model).FromJson(job.Params)), ct);
         return (result, (int)Math.Min(int.MaxValue, time.GetElapsedTime(started).TotalMilliseconds));
     }
 
@@ -231,7 +232,7 @@ public sealed class JobProcessor(
         for (var i = 0; i < result.Outputs.Count; i++)
         {
             var o = result.Outputs[i];
-            var key = JobSpecs.OutputKey(job.Model, job.Params, job.Id, i, o.Extension);
+            var key = catalog.Of(job.Model).OutputKey(job.Params, job.Id, i, o.Extension);
             await objects.PutAsync(key, new MemoryStream(o.Bytes, writable: false), o.ContentType, ct);
             stored.Add(new StoredOutput(i, key, o.ContentType, o.Width, o.Height, o.Bytes.LongLength));
         }

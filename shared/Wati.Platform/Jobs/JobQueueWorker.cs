@@ -18,8 +18,8 @@ public sealed class JobQueueWorker(JobProcessor processor, IJobQueueConsumer que
     private static readonly TimeSpan DeadLetterCheckInterval = TimeSpan.FromSeconds(10);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ModelNames.All.SelectMany(model =>
-            Enumerable.Range(0, Math.Max(1, options.Value.Concurrency)).Select(_ => ConsumeAsync(JobSpecs.QueueOf(model), stoppingToken))));
+        Task.WhenAll(Models.Catalog.ModelCatalog.Queues.SelectMany(queueName =>
+            Enumerable.Range(0, Math.Max(1, options.Value.Concurrency)).Select(_ => ConsumeAsync(queueName, stoppingToken))));
 
     private async Task ConsumeAsync(string queueName, CancellationToken stop)
     {

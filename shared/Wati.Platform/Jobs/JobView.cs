@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Wati.Envelope;
+using Wati.Platform.Models.Catalog;
 using Wati.Platform.Storage;
 
 namespace Wati.Platform.Jobs;
@@ -74,9 +75,19 @@ public sealed record JobView
     public static string StatusPath(string jobId) => $"/v1/jobs/{jobId}";
 
     /// <summary>The view of <paramref name="job"/> for the request <paramref name="requestId"/>, signing its outputs afresh.</summary>
-    public static async Task<JobView> CreateAsync(JobRecord job, IObjectStore objects, TimeSpan urlLifetime, string baseUrl,
-        string requestId, CancellationToken ct)
+    public static Task<JobView> CreateAsync(JobRecord job, IObjectStore objects, TimeSpan urlLifetime, string baseUrl,
+        string requestId, CancellationToken ct) =>
+        CreateAsync(job, ModelCatalog.CodeOnly, objects, urlLifetime, baseUrl, requestId, ct);
+
+    /// <summary>
+    /// The view of <paramref name="job"/> for the request <paramref name="requestId"/>, signing its outputs
+    /// afresh; one output answers key/url unless its model's output kind is <see cref="OutputKind.Images"/>.
+    /// </summary>
+    public static async Task<JobView> CreateAsync(JobRecord job, ModelCatalog catalog, IObjectStore objects, TimeSpan urlLifetime,
+        string baseUrl, string requestId, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(catalog);
         var outputs = new List<OutputView>();
         if (job.State == JobStates.Succeeded && !job.OutputsDeleted)
         {
@@ -87,7 +98,7 @@ public sealed record JobView
                 outputs.Add(new OutputView(o.Index, o.Key, signed.Url, signed.ExpiresIn, o.Width, o.Height) { PresignedUrl = presigned });
             }
         }
-        var single = job.Model != Models.ModelNames.IcLight && outputs.Count == 1 ? outputs[0] : null;
+        var single = catalog.Find(job.Model)?.OutputKind != OutputKind.Images && outputs.Count == 1 ? outputs[0] : null;
         return new JobView
         {
             JobId = job.Id,
@@ -107,7 +118,7 @@ public sealed record JobView
             ExpiresIn = single?.ExpiresIn,
             Outputs = single is null && job.State == JobStates.Succeeded ? outputs : null,
             Error = job.State == JobStates.Failed ? new JobErrorView(job.FailureCode.Wire(), job.ErrorMessage ?? "the model failed") : null,
-            Meta = JobMeta.For(job, requestId).ToDictionary(),
+            Meta = JobMeta.For(job, catalog, requestId).ToDictionary(),
         };
     }
 

@@ -32,6 +32,7 @@ public sealed class JobsService(
     JobNotifier notifier,
     IOptions<JobsOptions> options,
     IOptions<ModelsOptions> models,
+    Models.Catalog.ModelCatalog catalog,
     ILogger<JobsService> logger)
 {
     public const string UsersTable = "users";
@@ -74,7 +75,7 @@ public sealed class JobsService(
             job = new JobRecord
             {
                 Id = jobId, UserId = userId, Model = spec.Model, State = JobStates.Queued,
-                Params = JobSpecs.ToJson(spec.Parameters), Inputs = inputs, Price = price, CreatedAt = now,
+                Params = spec.ParamsJson, Inputs = inputs, Price = price, CreatedAt = now,
             };
             var extra = new List<TableOperation> { TableOperation.Insert(job.ToEntity()) };
             if (idemRowKey is not null)
@@ -113,7 +114,7 @@ public sealed class JobsService(
         try
         {
             var sentAt = time.GetUtcNow();
-            await queue.EnqueueAsync(JobSpecs.QueueOf(model), new JobMessage(jobId, model), cancellationToken: ct);
+            await queue.EnqueueAsync(catalog.Find(model)?.Queue ?? Models.Catalog.ModelCatalog.SharedQueue, new JobMessage(jobId, model), cancellationToken: ct);
             await index.MarkEnqueuedAsync(jobId, sentAt, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -242,7 +243,7 @@ public sealed class JobsService(
 
     private static string HashRequest(JobSpec spec)
     {
-        var text = new StringBuilder(spec.Model).Append('\n').Append(JobSpecs.ToJson(spec.Parameters).GetRawText());
+        var text = new StringBuilder(spec.Model).Append('\n').Append(spec.ParamsJson.GetRawText());
         foreach (var (field, upload) in spec.Images.OrderBy(i => i.Key, StringComparer.Ordinal))
             text.Append('\n').Append(field).Append('=').Append(Convert.ToHexStringLower(SHA256.HashData(upload.Bytes)));
         return Sha256(text.ToString());

@@ -25,7 +25,7 @@ public static partial class MetricsRoutes
                 [
                     new("from", "Start of the range, RFC 3339 (inclusive)"),
                     new("to", "End of the range, RFC 3339 (exclusive); default now"),
-                    new("model", "Only this model's job metrics") { Enum = ModelNames.All },
+                    new("model", "Only this model's job metrics") { Enum = Models.Catalog.ModelCatalog.CodeOnly.Names },
                     new("route", "Only this route's call metrics (a route name, or unmatched)"),
                 ],
                 Shape = ResponseShape.List, Data = typeof(MetricView), Paged = true,
@@ -34,7 +34,7 @@ public static partial class MetricsRoutes
     ];
 
     /// <summary>What these routes use.</summary>
-    public sealed record Deps(MetricsReader Reader, TimeProvider Time);
+    public sealed record Deps(MetricsReader Reader, TimeProvider Time, Models.Catalog.ModelCatalog Catalog);
 
     /// <summary>
     /// One published aggregate: the bucket (start, length in seconds), <c>kind</c> (<c>route</c> or <c>model</c>) and
@@ -55,8 +55,7 @@ public static partial class MetricsRoutes
         var model = rc.Query("model");
         var route = rc.Query("route");
         if (model is not null && route is not null) throw ApiException.Validation("give model or route, not both", new { field = "route" });
-        if (model is not null && !ModelNames.All.Contains(model))
-            throw ApiException.Validation($"model must be one of: {string.Join(", ", ModelNames.All)}", new { field = "model" });
+        deps.Catalog.CheckName(model);
         if (route is not null && route != UsageKinds.Unmatched && RouteTable.All.All(r => r.Name != route))
             throw ApiException.Validation("route must be a route name (as in the OpenAPI operationId) or unmatched", new { field = "route" });
 

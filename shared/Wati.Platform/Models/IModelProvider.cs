@@ -37,14 +37,16 @@ public sealed class ModelRun
     public object? ProviderState { get; set; }
 }
 
+/// <summary>
+/// The names of the code models (<see cref="Catalog.ModelCatalog.Code"/>), for code that names one model
+/// (the functions' queue constants, tests). Nothing lists models from here: loop over the catalogue.
+/// </summary>
 public static class ModelNames
 {
     public const string Gfpgan = "gfpgan";
     public const string ReplaceStyle = "replace-style";
     public const string ReplaceBackground = "replace-background";
     public const string IcLight = "iclight";
-
-    public static readonly IReadOnlyList<string> All = [Gfpgan, ReplaceStyle, ReplaceBackground, IcLight];
 }
 
 /// <summary>Input images by field name (<c>image</c>; <c>fg</c>/<c>bg</c>; <c>subject_image</c>) and typed parameters.</summary>
@@ -54,34 +56,11 @@ public sealed record ModelRequest(string Model, IReadOnlyDictionary<string, byte
     public ModelRun? Run { get; init; }
 }
 
-public abstract record ModelParameters;
-
-/// <summary><paramref name="Scale"/> 1..4; <paramref name="Version"/> "1.3" or "1.4".</summary>
-public sealed record GfpganParameters(int Scale, string Version) : ModelParameters;
-
-/// <summary><paramref name="Style"/> one of <see cref="Styles.All"/>.</summary>
-public sealed record StyleParameters(string Style) : ModelParameters;
-
-/// <summary>Images <c>fg</c> and <c>bg</c>; the output has <c>bg</c>'s size.</summary>
-public sealed record BackgroundParameters : ModelParameters;
-
 /// <summary>
-/// <paramref name="LightSource"/> one of <see cref="LightSources.All"/>; <paramref name="Width"/> and
-/// <paramref name="Height"/> 256..1024 in steps of 64; <paramref name="NumberOfImages"/> 1..12;
-/// <paramref name="OutputFormat"/> webp, jpg or png.
+/// A model's validated parameters: a code model's own record (defined in its file under <c>Models/Catalog</c>)
+/// or, for a model declared in settings, the value bag <see cref="Catalog.ModelValues"/>.
 /// </summary>
-public sealed record IcLightParameters(string Prompt, string LightSource, int Steps, double Cfg, int Width, int Height,
-    int NumberOfImages, string OutputFormat) : ModelParameters;
-
-public static class Styles
-{
-    public static readonly IReadOnlyList<string> All = ["anime", "sketch", "vintage", "noir", "watercolor", "pop-art"];
-}
-
-public static class LightSources
-{
-    public static readonly IReadOnlyList<string> All = ["None", "Left Light", "Right Light", "Top Light", "Bottom Light"];
-}
+public abstract record ModelParameters;
 
 /// <summary>
 /// What one model run produced. <paramref name="ModelId"/> names what ran it (Replicate's
@@ -92,7 +71,10 @@ public static class LightSources
 public sealed record ModelResult(IReadOnlyList<ModelOutput> Outputs, string ModelId, string? PredictionId = null,
     string? Strategy = null);
 
-/// <summary>One output image. <paramref name="Extension"/> without the dot: jpg, png, webp.</summary>
+/// <summary>
+/// One output. <paramref name="Extension"/> without the dot: jpg, png, webp (or a video or audio extension);
+/// <paramref name="Width"/> and <paramref name="Height"/> are 0 for audio.
+/// </summary>
 public sealed record ModelOutput(byte[] Bytes, string ContentType, string Extension, int Width, int Height);
 
 /// <summary>

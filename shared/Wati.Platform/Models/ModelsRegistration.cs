@@ -28,7 +28,7 @@ public static class ModelsRegistration
         }
         return services.AddSingleton<IModelProvider>(sp => new LocalModelProvider(
             sp.GetRequiredService<IOptions<ModelsOptions>>().Value.ConcurrentRuns, sp.GetRequiredService<ILogger<LocalModelProvider>>(),
-            sp.GetRequiredService<IOptions<Uploads.UploadOptions>>().Value.ToDecodeLimits()));
+            sp.GetRequiredService<IOptions<Uploads.UploadOptions>>().Value.ToDecodeLimits(), sp.GetRequiredService<Catalog.ModelCatalog>()));
     }
 
     /// <summary>

@@ -20,9 +20,9 @@ public static class QueueRegistration
 {
     public const string ProviderKey = "Wati:Queue:Provider";
 
-    /// <summary>Every queue a consumer reads: the model queues, <c>batches</c> and <c>webhooks</c> (each with a poison queue).</summary>
+    /// <summary>Every queue a consumer reads: the model queues (<see cref="Models.Catalog.ModelCatalog.Queues"/>), <c>batches</c> and <c>webhooks</c> (each with a poison queue).</summary>
     public static IReadOnlyList<string> ConsumedQueues { get; } =
-        [.. ModelNames.All.Select(JobSpecs.QueueOf), Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
+        [.. Models.Catalog.ModelCatalog.Queues, Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
 
     public static IServiceCollection AddJobQueue(this IServiceCollection services, IConfiguration configuration)
     {
@@ -93,8 +93,7 @@ internal sealed class QueueReadiness(IJobQueueProducer queue, string provider) :
 internal sealed class StorageQueueReadiness(StorageJobQueue queue) : IReadinessCheck
 {
     /// <summary>The queues the platform itself sends to: one per model, batches and webhooks (not the poison queues).</summary>
-    internal static IReadOnlyList<string> Queues { get; } =
-        [.. ModelNames.All.Select(JobSpecs.QueueOf), Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
+    internal static IReadOnlyList<string> Queues { get; } = QueueRegistration.ConsumedQueues;
 
     public string Name => "queue";
 

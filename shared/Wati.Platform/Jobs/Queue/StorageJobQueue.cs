@@ -336,7 +336,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
 
     /// <summary>Readiness: <see cref="ProbeAsync"/> on the first model's queue (never a service-level call).</summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default) =>
-        await ProbeAsync(JobSpecs.QueueOf(Models.ModelNames.All[0]), cancellationToken).ConfigureAwait(false) is null;
+        await ProbeAsync(Models.Catalog.ModelCatalog.Queues[0], cancellationToken).ConfigureAwait(false) is null;
 
     private static async Task ShowAgainAsync(QueueClient client, string messageId, string popReceipt)
     {

@@ -59,4 +59,33 @@ internal static class LocalImages
 }
 
 /// <summary>What one local run carries to its decodes and encodes: the decode limits and the run's token.</summary>
-internal sealed record LocalRun(DecodeLimits Limits, CancellationToken Token);
+/// <param name="Limits">Decode cost bounds for inputs.</param>
+/// <param name="Token">Canceled when the run is abandoned; it also stops libvips at its next tile.</param>
+public sealed record LocalRun(DecodeLimits Limits, CancellationToken Token);
+
+/// <summary>
+/// A local run's input images by field, each checked when taken: present and not empty, and its header
+/// under the decoder's pixel bound (a decoder is never handed a pixel bomb, whoever the caller is).
+/// </summary>
+public sealed class LocalInputs(IReadOnlyDictionary<string, byte[]> images)
+{
+    // Headers are checked again here (cheaply): the upload checks may not have seen these bytes.
+    private const long MaxInputPixels = 50_000_000;
+
+    /// <summary>The bytes of image <paramref name="field"/>.</summary>
+    /// <exception cref="ModelException">It is missing or too large (input errors).</exception>
+    public byte[] this[string field]
+    {
+        get
+        {
+            if (!images.TryGetValue(field, out var file) || file is not { Length: > 0 })
+                throw new ModelException($"missing image '{field}'", isInputError: true);
+            if (ImageProbe.TryProbe(file) is { Pixels: > MaxInputPixels } info)
+                throw new ModelException($"image '{field}' is too large ({info.Width}x{info.Height})", isInputError: true);
+            return file;
+        }
+    }
+
+    /// <summary>The field names given, in order.</summary>
+    public IEnumerable<string> Fields => images.Keys;
+}

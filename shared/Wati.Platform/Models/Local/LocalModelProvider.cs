@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wati.Platform.Models.Catalog;
 using Wati.Platform.Uploads;
 
 namespace Wati.Platform.Models.Local;
@@ -12,14 +13,11 @@ namespace Wati.Platform.Models.Local;
 /// </summary>
 public sealed class LocalModelProvider : IModelProvider
 {
-    // Headers are checked again here (cheaply) because a decoder must never be handed a pixel bomb,
-    // whoever the caller is.
-    private const long MaxInputPixels = 50_000_000;
-
     private readonly SemaphoreSlim gate;
     private readonly ILogger logger;
     private readonly DecodeLimits limits;
     private readonly Action<CancellationToken>? beforeRun;
+    private readonly ModelCatalog catalog;
 
     /// <param name="maxConcurrentRuns">
     /// Runs allowed at once. libvips already spreads one run over every core, so more than one or two
@@ -27,15 +25,18 @@ public sealed class LocalModelProvider : IModelProvider
     /// </param>
     /// <param name="logger">Receives libvips' own words when a run fails; answers never carry them.</param>
     /// <param name="limits">Decode cost bounds for inputs (<see cref="UploadOptions.MaxJpegScans"/>, ...); the defaults when null.</param>
-    public LocalModelProvider(int maxConcurrentRuns = 1, ILogger<LocalModelProvider>? logger = null, DecodeLimits? limits = null)
-        : this(maxConcurrentRuns, logger, limits, beforeRun: null)
+    /// <param name="catalog">The models it runs, each by its definition's local run; the code models when null.</param>
+    public LocalModelProvider(int maxConcurrentRuns = 1, ILogger<LocalModelProvider>? logger = null, DecodeLimits? limits = null,
+        ModelCatalog? catalog = null)
+        : this(maxConcurrentRuns, logger, limits, beforeRun: null, catalog)
     {
     }
 
     /// <summary>For tests: <paramref name="beforeRun"/> runs on the worker thread before each run, to script a run that will not stop.</summary>
     internal LocalModelProvider(int maxConcurrentRuns, ILogger<LocalModelProvider>? logger, DecodeLimits? limits,
-        Action<CancellationToken>? beforeRun)
+        Action<CancellationToken>? beforeRun, ModelCatalog? catalog = null)
     {
+        this.catalog = catalog ?? ModelCatalog.CodeOnly;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRuns, 1);
         gate = new SemaphoreSlim(maxConcurrentRuns, maxConcurrentRuns);
         this.logger = logger ?? NullLogger<LocalModelProvider>.Instance;
@@ -95,17 +96,9 @@ public sealed class LocalModelProvider : IModelProvider
         var run = new LocalRun(limits, cancellationToken);
         try
         {
-            return (request.Model, request.Parameters) switch
-            {
-                (ModelNames.Gfpgan, GfpganParameters p) => [GfpganModel.Run(Input(request, "image"), p, run)],
-                (ModelNames.ReplaceStyle, StyleParameters p) => [StyleModel.Run(Input(request, "image"), p, run)],
-                (ModelNames.ReplaceBackground, BackgroundParameters) =>
-                    [BackgroundModel.Run(Input(request, "fg"), Input(request, "bg"), run)],
-                (ModelNames.IcLight, IcLightParameters p) =>
-                    IcLightModel.Run(Input(request, "subject_image"), p, run),
-                _ => throw new ModelException(
-                    $"model '{request.Model}' with {request.Parameters.GetType().Name} is not supported", isInputError: true),
-            };
+            var model = catalog.Find(request.Model) ?? throw new ModelException(
+                $"model '{request.Model}' with {request.Parameters.GetType().Name} is not supported", isInputError: true);
+            return model.RunLocal(request.Parameters, new LocalInputs(request.Images), run);
         }
         catch (InputImageException e)
         {
@@ -122,15 +115,6 @@ public sealed class LocalModelProvider : IModelProvider
             logger.LogWarning("Local model {Model} failed in libvips: {Detail}", request.Model, e.Message);
             throw new ModelException($"local model {request.Model} failed");
         }
-    }
-
-    private static byte[] Input(ModelRequest request, string field)
-    {
-        if (!request.Images.TryGetValue(field, out var file) || file is not { Length: > 0 })
-            throw new ModelException($"missing image '{field}'", isInputError: true);
-        if (ImageProbe.TryProbe(file) is { Pixels: > MaxInputPixels } info)
-            throw new ModelException($"image '{field}' is too large ({info.Width}x{info.Height})", isInputError: true);
-        return file;
     }
 
     private static readonly Lazy<string?> Unavailable = new(() =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wati.Platform.Jobs;
+using Wati.Platform.Models.Catalog;
 
 namespace Wati.Platform.Models.Replicate;
 
@@ -30,7 +31,7 @@ namespace Wati.Platform.Models.Replicate;
 /// through <c>urls.cancel</c>, best effort. Replicate's error texts are cut to <see cref="OutsideText.ErrorMaxChars"/>.
 /// </summary>
 public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<ReplicateOptions> options, IOptions<ModelsOptions> models,
-    ReplicateModelFaults faults, TimeProvider time, ILogger<ReplicateModelProvider> logger) : IModelProvider
+    ReplicateModelFaults faults, TimeProvider time, ModelCatalog catalog, ILogger<ReplicateModelProvider> logger) : IModelProvider
 {
     private static readonly TimeSpan CancelBudget = ModelTimeBudget.AbandonAllowance;
 
@@ -56,7 +57,10 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
         var run = request.Run;
         if (run?.ProviderState is not Pending pending)
         {
-            var (input, strategy) = await Translate(request.Model, model, () => ReplicateInputs.BuildAsync(request, model, Options, client, cancellationToken));
+            var definition = catalog.Find(request.Model) ??
+                             throw new ModelException($"the replicate provider cannot run parameters of type {request.Parameters.GetType().Name}");
+            var (input, strategy) = await Translate(request.Model, model,
+                () => ReplicateInputs.BuildAsync(request, definition, model, Options, client, cancellationToken));
             var created = await Translate(request.Model, model, () => client.CreatePredictionAsync(model.Model, model.Version, input, Options.WaitSeconds,
                 cancellationToken, ModelTimeBudget.Worst(models.Value)));
             faults.Clear(request.Model);
@@ -118,7 +122,7 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
         }
         var missing = new List<string>();
         if (string.IsNullOrWhiteSpace(configured.Token)) missing.Add($"{ReplicateOptions.Section}:Token is not set");
-        foreach (var name in ModelNames.All)
+        foreach (var name in catalog.Names)
             if (!configured.Models.TryGetValue(name, out var m) || string.IsNullOrWhiteSpace(m.Model))
                 missing.Add($"{ReplicateOptions.Section}:Models:{name}:Model is not set");
         if (missing.Count > 0) return string.Join("; ", missing);

@@ -30,7 +30,7 @@ public sealed class ReplicateModelFaults
 /// (<see cref="ReplicateModelFaults"/>). Each problem names the setting to fix.
 /// </summary>
 public sealed class ReplicateReadiness(ReplicateClient client, IOptions<ReplicateOptions> options, ReplicateModelFaults faults,
-    TimeProvider time) : IReadinessCheck
+    TimeProvider time, Catalog.ModelCatalog catalog) : IReadinessCheck
 {
     /// <summary>The check's name in <c>/readyz</c>.</summary>
     public string Name => "replicate";
@@ -49,7 +49,7 @@ public sealed class ReplicateReadiness(ReplicateClient client, IOptions<Replicat
         }
         if (string.IsNullOrWhiteSpace(configured.Token)) return $"{ReplicateOptions.Section}:Token is not set";
         var timeout = TimeSpan.FromMilliseconds(configured.ReadinessTimeoutMs);
-        var lookups = ModelNames.All
+        var lookups = catalog.Names
             .Where(name => configured.Models.TryGetValue(name, out var m) && !string.IsNullOrWhiteSpace(m.Model))
             .Select(name => LookUpAsync(name, configured.Models[name], timeout, ct));
         var problems = (await Task.WhenAll(lookups)).OfType<string>().ToList();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Wati.Platform.Models.Catalog;
 
 namespace Wati.Platform.Models.Replicate;
 
@@ -12,6 +13,7 @@ public static class ReplicateServices
     /// </summary>
     public static IServiceCollection AddReplicateModelProvider(this IServiceCollection services)
     {
+        services.AddModelCatalog();
         services.AddOptions<ReplicateOptions>().BindConfiguration(ReplicateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<ReplicateOptions>, ReplicateDefaults>();
         services.AddSingleton<IValidateOptions<ReplicateOptions>, ReplicateOptionsValidator>();

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Wati.Platform.Http;
+using Wati.Platform.Uploads;
+
+namespace Wati.Platform.Models.Catalog;
+
+/// <summary>
+/// A model's declared inputs as one object that parses a request (<see cref="ReadAsync"/>), writes the
+/// route's OpenAPI form (<see cref="FormFields"/>) and the JSON Schema listed by <c>GET /v1/models</c>
+/// (<see cref="JsonSchema"/>) (issue 18, item 1).
+/// </summary>
+public sealed class ModelSchema
+{
+    /// <param name="inputs">In the order the form documents them; names unique.</param>
+    /// <exception cref="ArgumentException">A name repeats, an enum has no values, or a minimum is over its maximum.</exception>
+    public ModelSchema(IReadOnlyList<ModelInput> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.GroupBy(i => i.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"input '{twice.Key}' is declared twice", nameof(inputs));
+        foreach (var input in inputs)
+        {
+            if (input.Kind == InputKind.Enum && input.Values is not { Count: > 0 })
+                throw new ArgumentException($"enum input '{input.Name}' has no values", nameof(inputs));
+            if (input.Min > input.Max)
+                throw new ArgumentException($"input '{input.Name}' has a minimum over its maximum", nameof(inputs));
+        }
+        Inputs = inputs;
+        ImageFields = [.. inputs.Where(i => i.Kind == InputKind.Image).Select(i => i.Name)];
+    }
+
+    /// <summary>Every input, in declared order.</summary>
+    public IReadOnlyList<ModelInput> Inputs { get; }
+
+    /// <summary>The image inputs' names, in declared order.</summary>
+    public IReadOnlyList<string> ImageFields { get; }
+
+    /// <summary>
+    /// The request's values, each checked by its declaration in declared order, then every image
+    /// (MISSING_FILES naming all absent ones): the order and messages the seed routes always answered.
+    /// </summary>
+    /// <exception cref="Wati.Envelope.ApiException">400 VALIDATION_ERROR naming the field, MISSING_FILES, 413 or 415.</exception>
+    public async Task<(ModelValues Values, IReadOnlyDictionary<string, Upload> Images)> ReadAsync(UploadForm form, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        var values = new JsonObject();
+        foreach (var input in Inputs.Where(i => i.Kind != InputKind.Image))
+            if (input.Read(form) is { } value) values[input.Name] = value;
+        var images = await form.ImagesAsync(ct, [.. ImageFields]);
+        return (new ModelValues(values), images);
+    }
+
+    /// <summary>The OpenAPI form of the model's route, in declared order.</summary>
+    public IReadOnlyList<FormField> FormFields() => [.. Inputs.Select(i => i.ToFormField())];
+
+    /// <summary>A JSON Schema object: <c>type</c> object, a property per input, <c>required</c>.</summary>
+    public JsonObject JsonSchema()
+    {
+        var properties = new JsonObject();
+        foreach (var input in Inputs) properties[input.Name] = input.ToJsonSchema();
+        return new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = properties,
+            ["required"] = new JsonArray([.. Inputs.Where(i => i.Kind == InputKind.Image || i.Required).Select(i => (JsonNode)JsonValue.Create(i.Name))]),
+        };
+    }
+}
+
+/// <summary>
+/// A validated value bag: the model's non-image inputs by name, typed (numbers as JSON numbers). Code
+/// models bind it to their parameter record; a definition built from settings keeps it as is.
+/// </summary>
+public sealed record ModelValues(JsonObject Values) : ModelParameters
+{
+    /// <summary>An integer input's value (its default when it had one).</summary>
+    /// <exception cref="InvalidOperationException">It is absent.</exception>
+    public int Int(string name) => Get(name).GetValue<int>();
+
+    /// <summary>A number input's value.</summary>
+    /// <exception cref="InvalidOperationException">It is absent.</exception>
+    public double Double(string name) => Get(name).GetValue<double>();
+
+    /// <summary>A text or enum input's value.</summary>
+    /// <exception cref="InvalidOperationException">It is absent.</exception>
+    public string String(string name) => Get(name).GetValue<string>();
+
+    /// <summary>The value, or null when it is absent.</summary>
+    public JsonNode? Find(string name) => Values.TryGetPropertyValue(name, out var value) ? value : null;
+
+    private JsonNode Get(string name) => Find(name) ?? throw new InvalidOperationException($"input '{name}' has no value");
+}
