@@ -1093,6 +1093,22 @@ export interface components {
                 per: string;
             };
         };
+        ModelOutputData: {
+            job_id: string;
+            expires_in: number;
+            key?: null | string;
+            url?: null | string;
+            presigned_url?: null | string;
+            outputs?: null | {
+                index: number;
+                key: string;
+                url: string;
+                expires_in: number;
+                width: number;
+                height: number;
+                presigned_url?: null | string;
+            }[];
+        };
         StuckJobView: {
             job_id: string;
             user_id: string;
@@ -4089,8 +4105,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SingleOutputEnvelope"] & {
-                        data: components["schemas"]["SingleOutputData"];
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data: components["schemas"]["ModelOutputData"];
                         meta: components["schemas"]["JobMeta"];
                     };
                 };

@@ -20,7 +20,7 @@ public static class ContractValidator
     private static readonly ConcurrentDictionary<string, JsonSchema> Schemas = new();
 
     private static readonly List<(Regex Pattern, string Path)> Paths = Document["paths"]!.AsObject()
-        .Select(p => (new Regex("^" + Regex.Replace(Regex.Escape(p.Key).Replace("\\{", "{"), "{key}", ".+").Replace("{id}", "[^/]+")
+        .Select(p => (new Regex("^" + Regex.Replace(Regex.Escape(p.Key).Replace("\\{", "{"), "{key}", ".+").Replace("{id}", "[^/]+").Replace("{name}", "[^/]+")
             .Replace("{asset}", "[^/]+") + "$"), p.Key))
         .OrderBy(p => p.Key.Count(c => c == '{'))
         .ToList();

@@ -35,7 +35,7 @@ public static class ModelRoutes
             {
                 Description = JobRoutes.SubmitDescription + " The form fields are the model's input_schema (GET /v1/models/{name}); " +
                               "a model whose output_kind is images answers outputs[{url,index}] in place of key/url.",
-                Form = [], Data = typeof(SingleOutputData), Meta = typeof(JobMeta), JobSubmit = true,
+                Form = [], Data = typeof(ModelOutputData), Meta = typeof(JobMeta), JobSubmit = true,
             },
         },
     ];
@@ -74,3 +74,23 @@ public sealed record ModelInfo(string Name, string Route, string Description, Js
 
 /// <summary>A model's price: <c>credits</c> (int64 as a string) per <c>per</c>: <c>call</c>, <c>output</c> or <c>second</c> (of output).</summary>
 public sealed record ModelPriceInfo(long Credits, string Per);
+
+/// <summary>
+/// The data of a waited answer of <c>POST /v1/models/{name}</c>, for the OpenAPI document: what the model's
+/// own route answers, i.e. <see cref="SingleOutputData"/> (<c>key</c>, <c>url</c>) for one output, or
+/// <see cref="MultipleOutputData"/> (<c>outputs</c>) for a model whose output kind is <c>images</c>.
+/// </summary>
+public sealed record ModelOutputData(string JobId, int ExpiresIn)
+{
+    /// <summary>One output: its object key.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>One output: its URL.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>One output: the presigned URL when it differs from <see cref="Url"/>.</summary>
+    public string? PresignedUrl { get; init; }
+
+    /// <summary>Several outputs (output kind <c>images</c>): each with its URL and index.</summary>
+    public IReadOnlyList<OutputView>? Outputs { get; init; }
+}
