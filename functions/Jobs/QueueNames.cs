@@ -5,8 +5,9 @@ using Wati.Platform.Models;
 namespace Wati.Functions.Jobs;
 
 /// <summary>
-/// The queues the triggers listen on, as constants (attribute arguments must be): <c>jobs-{model}</c>
-/// (<see cref="JobSpecs.QueueOf"/>) and the host's <c>{queue}-poison</c> (<see cref="StorageJobQueue.PoisonSuffix"/>).
+/// The queues the triggers listen on, as constants (attribute arguments must be): each code model's
+/// <c>jobs-{model}</c> (<see cref="Wati.Platform.Models.Catalog.ModelDefinition.Queue"/> of <see cref="Wati.Platform.Models.Catalog.ModelCatalog.Code"/>)
+/// and the host's <c>{queue}-poison</c> (<see cref="StorageJobQueue.PoisonSuffix"/>).
 /// The metadata test holds them to those rules.
 /// </summary>
 public static class QueueNames

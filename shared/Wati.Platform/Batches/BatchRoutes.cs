@@ -50,7 +50,7 @@ public static class BatchRoutes
 
     /// <summary>What these routes use.</summary>
     public sealed record Deps(BatchesService Batches, IOptions<BatchesOptions> Options, JobsService Jobs, Webhooks.WebhookSender Webhooks,
-        IObjectStore Objects, IPublicBaseUrl BaseUrl);
+        IObjectStore Objects, IPublicBaseUrl BaseUrl, Models.Catalog.ModelCatalog Catalog);
 
     private static async Task<IResult> Create(RequestContext rc, Deps deps)
     {
@@ -134,7 +134,7 @@ public static class BatchRoutes
     }
 
     private static Task<JobView> JobViewOf(RequestContext rc, Deps deps, JobRecord job) =>
-        JobView.CreateAsync(job, deps.Objects, TimeSpan.FromSeconds(deps.Jobs.Options.OutputUrlSeconds),
+        JobView.CreateAsync(job, deps.Catalog, deps.Objects, TimeSpan.FromSeconds(deps.Jobs.Options.OutputUrlSeconds),
             deps.BaseUrl.Get(), rc.RequestId, rc.Cancellation);
 
     private static IReadOnlyList<OutputView> SingleOutput(JobView view) =>

@@ -224,3 +224,82 @@ public sealed class ModelCatalogApiTests(ModelCatalogApiTests.App app) : IClassF
 
     private static List<string> Names(JsonElement o) => [.. o.EnumerateObject().Select(p => p.Name).Order()];
 }
+
+/// <summary>
+/// A model that is not one of the code models (as a settings declaration will build one: a value bag,
+/// the generic route and the shared <c>jobs-models</c> queue) is listed, priced per output, validated,
+/// run and batched through the catalogue alone.
+/// </summary>
+[Collection(LibVipsCollection.Name)]
+public sealed class DeclaredModelApiTests(DeclaredModelApiTests.App app) : IClassFixture<DeclaredModelApiTests.App>
+{
+    public sealed class App() : WatiAppFactory(new Dictionary<string, string?> { ["Wati:Credits:SignupBonus"] = "100" })
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(s => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions
+                .AddSingleton<ModelDefinition>(s, new Copies()));
+        }
+    }
+
+    private static readonly byte[] Photo = VipsTestImages.Photo(64, 48);
+    private readonly ApiClient _api = app.Api();
+
+    [Fact]
+    public async Task It_is_listed_with_its_schema_and_price_and_runs_by_name_charged_per_output()
+    {
+        var listed = (await _api.GetAsync("/v1/models/copies")).Expect(200).Data;
+        Assert.Equal(("/v1/models/copies", "images", "2", "output"), (listed.GetProperty("route").GetString(), listed.GetProperty("output_kind").GetString(),
+            listed.GetProperty("price").GetProperty("credits").GetString(), listed.GetProperty("price").GetProperty("per").GetString()));
+        var n = listed.GetProperty("input_schema").GetProperty("properties").GetProperty("n");
+        Assert.Equal((1, 3), (n.GetProperty("minimum").GetInt32(), n.GetProperty("maximum").GetInt32()));
+
+        var (user, _) = await _api.NewUserAsync();
+        var r = (await user.SendAsync(HttpMethod.Post, "/v1/models/copies", JobsApiTests.Form(("image", Photo), ("n", 3), ("tone", "WARM")))).Expect(200);
+        Assert.Equal(3, r.Data.GetProperty("outputs").GetArrayLength());
+        Assert.Equal("6", r.Headers.GetValues("X-Credits-Charged").Single());
+        var job = (await user.GetAsync($"/v1/jobs/{r.Data.GetProperty("job_id").GetString()}")).Expect(200).Data;
+        Assert.Equal("""{"n":3,"tone":"warm"}""", job.GetProperty("params").GetRawText());
+        Assert.StartsWith("models/copies/", job.GetProperty("outputs")[0].GetProperty("key").GetString());
+
+        var refused = (await user.SendAsync(HttpMethod.Post, "/v1/models/copies", JobsApiTests.Form(("image", Photo), ("n", 4)))).Expect(400, "VALIDATION_ERROR");
+        Assert.Equal("n", refused.Json.GetProperty("error").GetProperty("details").GetProperty("field").GetString());
+        (await user.GetAsync("/v1/jobs?model=copies")).Expect(200);
+    }
+
+    [Fact]
+    public async Task It_runs_in_a_batch()
+    {
+        var (user, _) = await _api.NewUserAsync();
+        var upload = (await user.SendAsync(HttpMethod.Post, "/v1/uploads", JobsApiTests.Form(("file", Photo)))).Expect(201);
+        var id = upload.Data.GetProperty("items")[0].GetProperty("id").GetString();
+        var batch = (await user.PostRawAsync("/v1/batches",
+            $$$"""{"model":"copies","items":[{"inputs":{"image":"{{{id}}}"},"params":{"n":2}}]}""")).Expect(202);
+        Assert.Equal("4", batch.Data.GetProperty("credits_reserved").GetString());
+        var bad = (await user.PostRawAsync("/v1/batches", $$$"""{"model":"copies","items":[{"inputs":{"image":"{{{id}}}"},"params":{"n":9}}]}""")).Expect(400);
+        Assert.Equal("n", bad.Json.GetProperty("error").GetProperty("details").GetProperty("items")[0].GetProperty("details").GetProperty("field").GetString());
+    }
+
+    /// <summary><c>n</c> copies of the image (1..3), priced per output; its values kept as a bag.</summary>
+    private sealed class Copies : ModelDefinition
+    {
+        public override string Name => "copies";
+        public override string Queue => ModelCatalog.SharedQueue;
+        public override string Description => "n copies of the image";
+        public override IReadOnlyList<ModelInput> Inputs { get; } =
+        [
+            new("image", InputKind.Image, "The image"),
+            new("n", InputKind.Integer, "How many copies") { Min = 1, Max = 3, Default = 1 },
+            new("tone", InputKind.Enum, "A tone") { Values = ["warm", "cold"] },
+        ];
+        public override OutputKind OutputKind => OutputKind.Images;
+        public override ModelPrice Price { get; } = new(2, PricePer.Output);
+        public override ModelParameters Bind(ModelValues values) => values;
+        public override ModelParameters FromJson(JsonElement json) => new ModelValues(JsonNode.Parse(json.GetRawText())!.AsObject());
+        public override int OutputCount(ModelParameters parameters) => ((ModelValues)parameters).Int("n");
+        public override IReadOnlyList<ModelOutput> RunLocal(ModelParameters parameters, Wati.Platform.Models.Local.LocalInputs inputs,
+            Wati.Platform.Models.Local.LocalRun run) =>
+            [.. Enumerable.Range(0, OutputCount(parameters)).Select(_ => new ModelOutput(inputs["image"], "image/jpeg", "jpg", 64, 48))];
+    }
+}
