@@ -263,6 +263,11 @@ public sealed class DeclaredModelApiTests(DeclaredModelApiTests.App app) : IClas
         Assert.Equal("""{"n":3,"tone":"warm"}""", job.GetProperty("params").GetRawText());
         Assert.StartsWith("models/copies/", job.GetProperty("outputs")[0].GetProperty("key").GetString());
 
+        // One output of an "images" model still answers outputs[] (by output kind, not by model name).
+        var one = (await user.SendAsync(HttpMethod.Post, "/v1/models/copies", JobsApiTests.Form(("image", Photo)))).Expect(200);
+        Assert.Equal(1, one.Data.GetProperty("outputs").GetArrayLength());
+        Assert.False(one.Data.TryGetProperty("key", out _));
+
         var refused = (await user.SendAsync(HttpMethod.Post, "/v1/models/copies", JobsApiTests.Form(("image", Photo), ("n", 4)))).Expect(400, "VALIDATION_ERROR");
         Assert.Equal("n", refused.Json.GetProperty("error").GetProperty("details").GetProperty("field").GetString());
         (await user.GetAsync("/v1/jobs?model=copies")).Expect(200);
