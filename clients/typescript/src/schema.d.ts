@@ -1083,14 +1083,16 @@ export interface components {
             route: string;
             description: string;
             input_schema: Record<string, never>;
-            output_kind: string;
+            /** @enum {unknown} */
+            output_kind: "image" | "images" | "video" | "audio";
             price: {
                 /**
                  * Format: int64
                  * @description int64 as a decimal string
                  */
                 credits: string;
-                per: string;
+                /** @enum {unknown} */
+                per: "call" | "output" | "second";
             };
         };
         ModelOutputData: {

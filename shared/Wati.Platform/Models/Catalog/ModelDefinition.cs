@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Wati.Envelope;
 using Wati.Platform.Jobs;
 using Wati.Platform.Models.Local;
@@ -8,33 +9,35 @@ using Wati.Platform.Uploads;
 
 namespace Wati.Platform.Models.Catalog;
 
-/// <summary>What a model produces (issue 18): one image, several images, a video or an audio clip.</summary>
+/// <summary>What a model produces (issue 18): one image, several images, a video or an audio clip. Written lower case.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OutputKind>))]
 public enum OutputKind
 {
     /// <summary>One image: the single-output answer (<c>key</c>, <c>url</c>).</summary>
-    Image,
+    [JsonStringEnumMemberName("image")] Image,
 
     /// <summary>Several images: the multiple-output answer (<c>outputs[{url,index}]</c>).</summary>
-    Images,
+    [JsonStringEnumMemberName("images")] Images,
 
     /// <summary>One video: the single-output answer.</summary>
-    Video,
+    [JsonStringEnumMemberName("video")] Video,
 
     /// <summary>One audio clip: the single-output answer.</summary>
-    Audio,
+    [JsonStringEnumMemberName("audio")] Audio,
 }
 
-/// <summary>What one unit of a model's price is.</summary>
+/// <summary>What one unit of a model's price is. Written lower case.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PricePer>))]
 public enum PricePer
 {
     /// <summary>Each call.</summary>
-    Call,
+    [JsonStringEnumMemberName("call")] Call,
 
     /// <summary>Each output (<see cref="ModelDefinition.OutputCount"/>).</summary>
-    Output,
+    [JsonStringEnumMemberName("output")] Output,
 
     /// <summary>Each second of output: the <c>duration_seconds</c> input.</summary>
-    Second,
+    [JsonStringEnumMemberName("second")] Second,
 }
 
 /// <summary>A model's default price: <paramref name="Credits"/> per <paramref name="Per"/> (<c>Wati:Credits:Prices:{name}</c> overrides the credits).</summary>

@@ -60,20 +60,20 @@ public static class ModelRoutes
 /// at; every model is also callable at <c>/v1/models/{name}</c>), <c>description</c>, <c>input_schema</c>
 /// (a JSON Schema of its form), <c>output_kind</c> (image, images, video or audio) and <c>price</c>.
 /// </summary>
-public sealed record ModelInfo(string Name, string Route, string Description, JsonObject InputSchema, string OutputKind, ModelPriceInfo Price)
+public sealed record ModelInfo(string Name, string Route, string Description, JsonObject InputSchema, OutputKind OutputKind, ModelPriceInfo Price)
 {
     /// <summary>The listing of <paramref name="model"/> with its configured price.</summary>
     public static ModelInfo Of(ModelDefinition model, CreditsOptions prices)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(prices);
-        return new(model.Name, "/" + model.Route, model.Description, model.Schema.JsonSchema(), model.OutputKind.ToString().ToLowerInvariant(),
-            new ModelPriceInfo(prices.PriceOf(model.Name), model.Price.Per.ToString().ToLowerInvariant()));
+        return new(model.Name, "/" + model.Route, model.Description, model.Schema.JsonSchema(), model.OutputKind,
+            new ModelPriceInfo(prices.PriceOf(model.Name), model.Price.Per));
     }
 }
 
 /// <summary>A model's price: <c>credits</c> (int64 as a string) per <c>per</c>: <c>call</c>, <c>output</c> or <c>second</c> (of output).</summary>
-public sealed record ModelPriceInfo(long Credits, string Per);
+public sealed record ModelPriceInfo(long Credits, PricePer Per);
 
 /// <summary>
 /// The data of a waited answer of <c>POST /v1/models/{name}</c>, for the OpenAPI document: what the model's
