@@ -113,7 +113,7 @@ public sealed class JobsService(
         try
         {
             var sentAt = time.GetUtcNow();
-            await queue.EnqueueAsync(JobSpecs.QueueOf(model), new JobMessage(jobId, model), cancellationToken: ct);
+            await queue.EnqueueAsync(JobSpecs.QueueOf(model), new QueueMessage(jobId, model), cancellationToken: ct);
             await index.MarkEnqueuedAsync(jobId, sentAt, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -54,7 +54,7 @@ public sealed class PoisonFunctionsTests : IAsyncLifetime
 
         var queue = _host.Services.GetRequiredService<StorageJobQueue>();
         var letters = await queue.GetDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan));
-        var held = Assert.Single(letters, l => l.Message?.JobId == jobId);
+        var held = Assert.Single(letters, l => l.Message?.Id == jobId);
         Assert.Equal(PoisonHandling.HookFailed, held.Reason);
         var other = Assert.Single(letters, l => l.Body == foreign);
         Assert.Equal(StorageJobQueue.NotAJobMessage, other.Reason);
@@ -65,7 +65,7 @@ public sealed class PoisonFunctionsTests : IAsyncLifetime
     [Fact]
     public async Task The_batches_poison_function_does_not_throw_on_a_foreign_body()
     {
-        var functions = ActivatorUtilities.CreateInstance<BatchFunctions>(_host.Services);
+        var functions = ActivatorUtilities.CreateInstance<PoisonQueueFunctions>(_host.Services);
         var foreign = "{\"not\":\"a batch\"} " + Guid.NewGuid().ToString("N");
 
         await functions.BatchesPoison(foreign, Context());

@@ -20,9 +20,11 @@ public static class QueueRegistration
 {
     public const string ProviderKey = "Wati:Queue:Provider";
 
+    /// <summary>The model queues, one per model: the one list both the queue handlers and the queues created come from.</summary>
+    public static IReadOnlyList<string> ModelQueues { get; } = [.. ModelNames.All.Select(JobSpecs.QueueOf)];
+
     /// <summary>Every queue a consumer reads: the model queues, <c>batches</c> and <c>webhooks</c> (each with a poison queue).</summary>
-    public static IReadOnlyList<string> ConsumedQueues { get; } =
-        [.. ModelNames.All.Select(JobSpecs.QueueOf), Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
+    public static IReadOnlyList<string> ConsumedQueues { get; } = [.. ModelQueues, Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
 
     public static IServiceCollection AddJobQueue(this IServiceCollection services, IConfiguration configuration)
     {
@@ -93,8 +95,7 @@ internal sealed class QueueReadiness(IJobQueueProducer queue, string provider) :
 internal sealed class StorageQueueReadiness(StorageJobQueue queue) : IReadinessCheck
 {
     /// <summary>The queues the platform itself sends to: one per model, batches and webhooks (not the poison queues).</summary>
-    internal static IReadOnlyList<string> Queues { get; } =
-        [.. ModelNames.All.Select(JobSpecs.QueueOf), Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
+    internal static IReadOnlyList<string> Queues => QueueRegistration.ConsumedQueues;
 
     public string Name => "queue";
 
