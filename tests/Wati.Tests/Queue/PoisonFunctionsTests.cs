@@ -75,6 +75,22 @@ public sealed class PoisonFunctionsTests : IAsyncLifetime
         Assert.True(await queue.DeleteDeadLetterAsync(held.Id));
     }
 
+    [Fact]
+    public async Task The_webhooks_poison_function_settles_with_the_webhook_hook_and_holds_what_it_cannot_settle()
+    {
+        // Issue 18: the webhooks queue had no poison function, so its dead letters were never settled nor listed.
+        var functions = ActivatorUtilities.CreateInstance<PoisonQueueFunctions>(_host.Services);
+        var eventId = "evt_p" + Guid.NewGuid().ToString("N");
+
+        await functions.WebhooksPoison($$"""{"job_id":"{{eventId}}","model":"webhook","attempt":1}""", Context());
+
+        // The hook ran (the store is down, so it threw) and the message is held for the admin, not thrown back.
+        var queue = _host.Services.GetRequiredService<StorageJobQueue>();
+        var held = Assert.Single(await queue.GetDeadLettersAsync(Wati.Platform.Webhooks.WebhookSender.Queue), l => l.Message?.Id == eventId);
+        Assert.Equal(PoisonHandling.HookFailed, held.Reason);
+        Assert.True(await queue.DeleteDeadLetterAsync(held.Id));
+    }
+
     /// <summary>A table store that is down: every call fails.</summary>
     public class DownTableStore : DispatchProxy
     {
