@@ -157,11 +157,12 @@ public static class ServerHost
         return false;
     }
 
-    /// <summary>The queue consumers and the job sweeper run in this process; in Azure, queue and timer functions do this.</summary>
+    /// <summary>
+    /// The queue pump (every registered queue handler) and the periodic runner (every registered periodic task)
+    /// run in this process; in Azure, queue and timer functions call the same handlers and tasks.
+    /// </summary>
     public static IServiceCollection AddWatiServerHost(this IServiceCollection services) =>
-        services.AddHostedService<JobQueueWorker>().AddHostedService<JobSweeperService>().AddHostedService<MetricsPublisherService>()
-            .AddHostedService<Wati.Platform.Uploads.UploadSweeperService>().AddHostedService<Wati.Platform.Batches.BatchQueueWorker>()
-            .AddHostedService<Wati.Platform.Webhooks.WebhookQueueWorker>();
+        services.AddHostedService<Wati.Platform.Jobs.Queue.QueuePump>().AddHostedService<Wati.Platform.Common.PeriodicRunner>();
 
     public static WebApplication UseWatiErrorEnvelope(this WebApplication app)
     {

@@ -1,15 +1,16 @@
 using Microsoft.Azure.Functions.Worker;
-using Wati.Platform.Jobs;
+using Wati.Platform.Jobs.Queue;
 using static Wati.Functions.FunctionsComposition;
 
 namespace Wati.Functions.Jobs;
 
 /// <summary>
-/// One queue function per model: each hands the delivery to <see cref="JobDelivery"/>. An exception
+/// One queue function per model: each hands the delivery to <see cref="QueueDelivery"/>, which calls the queue's
+/// handler (<see cref="Wati.Platform.Jobs.JobQueueHandler"/>, as the polling host's pump does). An exception
 /// propagates on purpose: the host then redelivers the message and, after <c>maxDequeueCount</c>, moves it
 /// to the poison queue (<see cref="PoisonQueueFunctions"/>).
 /// </summary>
-public sealed class JobQueueFunctions(JobDelivery delivery)
+public sealed class JobQueueFunctions(QueueDelivery delivery)
 {
     [Function(nameof(JobsGfpgan))]
     public Task JobsGfpgan([QueueTrigger(QueueNames.Gfpgan, Connection = QueueConnection)] string body, FunctionContext context) =>

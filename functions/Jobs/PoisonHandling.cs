@@ -21,7 +21,7 @@ public static class PoisonHandling
     public const string HookFailed = "DeadLetterHookFailed";
 
     /// <summary>Settles the poison message <paramref name="body"/> of <paramref name="queue"/> with <paramref name="settle"/>, or holds it.</summary>
-    public static async Task SettleAsync(string queue, string body, Func<JobMessage, CancellationToken, Task> settle, StorageJobQueue held,
+    public static async Task SettleAsync(string queue, string body, Func<QueueMessage, CancellationToken, Task> settle, StorageJobQueue held,
         ILogger logger, CancellationToken ct)
     {
         if (StorageJobQueue.TryParse(body) is not { } message)
@@ -38,7 +38,7 @@ public static class PoisonHandling
         catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
         {
             logger.LogError(e, "The dead letter of {Id} in {Queue}{Suffix} could not be settled; held for an admin in {Held}",
-                message.JobId, queue, StorageJobQueue.PoisonSuffix, StorageJobQueue.HeldQueue);
+                message.Id, queue, StorageJobQueue.PoisonSuffix, StorageJobQueue.HeldQueue);
             await held.HoldAsync(queue, body, HookFailed, ct);
         }
     }

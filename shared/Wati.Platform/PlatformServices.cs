@@ -64,7 +64,6 @@ public static class PlatformServices
         services.AddSingleton<ActiveJobIndex>();
         services.AddSingleton<JobSweeper>();
         services.AddMetrics(configuration);
-        services.AddSingleton<JobDelivery>();
         services.AddWatiOptions<Batches.BatchesOptions, BatchesOptionsValidator>(Batches.BatchesOptions.Section);
         services.AddSingleton<Batches.BatchValidator>();
         services.AddSingleton<Batches.BatchesService>();
@@ -72,6 +71,17 @@ public static class PlatformServices
         services.AddWatiOptions<Webhooks.WebhooksOptions, WebhooksOptionsValidator>(Webhooks.WebhooksOptions.Section);
         services.AddSingleton<Webhooks.WebhookSecrets>();
         services.AddSingleton<Webhooks.WebhookSender>();
+
+        // Queue handlers (the polling host's QueuePump and the Functions host's triggers call them) and periodic tasks
+        // (the polling host's PeriodicRunner and the Functions host's timers call them): docs/decisions/0007.
+        foreach (var queue in QueueRegistration.ModelQueues) services.AddQueueHandler<JobQueueHandler>(queue);
+        services.AddQueueHandler<Batches.BatchQueueHandler>(Batches.BatchesService.Queue);
+        services.AddQueueHandler<Webhooks.WebhookQueueHandler>(Webhooks.WebhookSender.Queue);
+        services.AddSingleton<QueueDelivery>();
+        services.AddPeriodicTask<JobSweepTask>();
+        services.AddPeriodicTask<MetricsFlushTask>();
+        services.AddPeriodicTask<Batches.BatchSweepTask>();
+        services.AddPeriodicTask<UploadSweepTask>();
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();

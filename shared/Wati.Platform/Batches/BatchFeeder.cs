@@ -41,12 +41,12 @@ public sealed class BatchFeeder(
 
     private TimeSpan Interval => TimeSpan.FromMilliseconds(options.Value.FeedIntervalMilliseconds);
 
-    /// <summary>Feeds and follows batch <see cref="JobMessage.JobId"/>.</summary>
+    /// <summary>Feeds and follows batch <see cref="QueueMessage.Id"/>.</summary>
     /// <returns>Done when the batch is completed or unknown; else Retry after the feed interval.</returns>
-    public async Task<ProcessOutcome> ProcessAsync(JobMessage message, CancellationToken ct)
+    public async Task<ProcessOutcome> ProcessAsync(QueueMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var batchId = message.JobId;
+        var batchId = message.Id;
         if (await batches.OwnerAsync(batchId, ct) is not { } userId ||
             await store.GetAsync(Users, userId, BatchRows.Row(batchId), ct) is not { } batch ||
             batch.GetString("state") == "completed")
@@ -60,10 +60,10 @@ public sealed class BatchFeeder(
     }
 
     /// <summary>The dead-letter hook: a batch is never given up while it holds credits, so its message is sent again.</summary>
-    public Task HandleDeadLetterAsync(JobMessage message, string reason, CancellationToken ct)
+    public Task HandleDeadLetterAsync(QueueMessage message, string reason, CancellationToken ct)
     {
-        logger.LogWarning("Batch {BatchId}: its message was dead-lettered ({Reason}); sending it again", message.JobId, reason);
-        return batches.SendAsync(message.JobId, Interval, ct);
+        logger.LogWarning("Batch {BatchId}: its message was dead-lettered ({Reason}); sending it again", message.Id, reason);
+        return batches.SendAsync(message.Id, Interval, ct);
     }
 
     private async Task CompleteWritingAsync(string userId, string batchId, CancellationToken ct)

@@ -35,7 +35,7 @@ public sealed class BatchesService(
     Webhooks.WebhookSender webhooks,
     ILogger<BatchesService> logger)
 {
-    /// <summary>The queue of batch messages (<see cref="JobMessage"/> with the batch id and model <c>batch</c>).</summary>
+    /// <summary>The queue of batch messages (<see cref="QueueMessage"/> with the batch id and model <c>batch</c>).</summary>
     public const string Queue = "batches";
 
     /// <summary>The model name batch messages carry.</summary>
@@ -262,7 +262,7 @@ public sealed class BatchesService(
 
     /// <summary>Sends the batch's message (at once, or after <paramref name="delay"/>).</summary>
     public Task SendAsync(string batchId, TimeSpan? delay, CancellationToken ct) =>
-        queue.EnqueueAsync(Queue, new JobMessage(batchId, MessageModel), delay, ct);
+        queue.EnqueueAsync(Queue, new QueueMessage(batchId, MessageModel), delay, ct);
 
     /// <summary>The owner of batch <paramref name="batchId"/>, from the lookup table; null when there is none.</summary>
     public async Task<string?> OwnerAsync(string batchId, CancellationToken ct) =>

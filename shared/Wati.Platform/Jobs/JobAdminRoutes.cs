@@ -68,7 +68,7 @@ public static class JobAdminRoutes
         var letters = new List<DeadLetterView>();
         foreach (var q in model is null ? QueueRegistration.ConsumedQueues : [deps.Catalog.Get(model).Queue])
             letters.AddRange((await queue.GetDeadLettersAsync(q, 1000, rc.Cancellation))
-                .Select(d => new DeadLetterView(d.Id, d.Message?.JobId, d.Message?.Model, d.Queue, d.DeliveryCount, d.Reason, d.DeadLetteredAt, d.Body)));
+                .Select(d => new DeadLetterView(d.Id, d.Message?.Id, d.Message?.Kind, d.Queue, d.DeliveryCount, d.Reason, d.DeadLetteredAt, d.Body)));
         var page = rc.Paging();
         var ordered = letters.OrderByDescending(l => l.DeadLetteredAt).ToList();
         return rc.List(ordered.Skip(page.Skip).Take(page.PageSize).ToList(), Pagination.Of(ordered.Count, page.Page, page.PageSize));

@@ -64,18 +64,18 @@ public sealed class JobProcessor(
     /// <param name="messageLease">Keeps the message hidden while the job waits and runs; null when the host does that itself.</param>
     /// <param name="ct">Canceled when the host stops: the job goes back to <c>queued</c> and the exception propagates.</param>
     /// <returns><see cref="ProcessOutcome.Done"/>, or a retry delay after a transient failure with attempts left.</returns>
-    public async Task<ProcessOutcome> ProcessAsync(JobMessage message, MessageLease? messageLease, CancellationToken ct)
+    public async Task<ProcessOutcome> ProcessAsync(QueueMessage message, MessageLease? messageLease, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var userId = await UserOfAsync(message.JobId, ct);
-        if (userId is null || await ReadAsync(userId, message.JobId, ct) is not { } first || !NeedsWork(first)) return ProcessOutcome.Done;
+        var userId = await UserOfAsync(message.Id, ct);
+        if (userId is null || await ReadAsync(userId, message.Id, ct) is not { } first || !NeedsWork(first)) return ProcessOutcome.Done;
 
         await using var messageKeeper = messageLease is null
             ? null
             : LeaseKeeper.Start(messageLease.Interval, messageLease.Renew, time, logger, "message");
         using var slot = await slots.AcquireAsync(ct);
 
-        var claimed = await ClaimAsync(userId, message.JobId, ct);
+        var claimed = await ClaimAsync(userId, message.Id, ct);
         return claimed is null ? ProcessOutcome.Done : await RunClaimedAsync(claimed, ct);
     }
 
@@ -84,10 +84,10 @@ public sealed class JobProcessor(
     /// message no consumer could finish, exactly once. A job that is finished, or held by a live worker,
     /// is left alone; if that worker dies, the sweeper finishes the job.
     /// </summary>
-    public async Task HandleDeadLetterAsync(JobMessage message, string reason, CancellationToken ct)
+    public async Task HandleDeadLetterAsync(QueueMessage message, string reason, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (await UserOfAsync(message.JobId, ct) is not { } userId || await ReadAsync(userId, message.JobId, ct) is not { } job) return;
+        if (await UserOfAsync(message.Id, ct) is not { } userId || await ReadAsync(userId, message.Id, ct) is not { } job) return;
         if (await FailUnattendedAsync(job, "the job could not be processed; credits were refunded", ct))
             logger.LogWarning("Job {JobId} failed and was refunded: its message was dead-lettered ({Reason})", job.Id, reason);
     }

@@ -27,7 +27,7 @@ public sealed record DeliveryView(string EventId, string EventType, int Attempt,
 public sealed class WebhookSender(ITableStore store, WebhookSecrets secrets, IJobQueueProducer queue, TimeProvider time,
     IOptions<WebhooksOptions> options, ILogger<WebhookSender> logger)
 {
-    /// <summary>The queue of webhook messages (<see cref="JobMessage"/> with the event id and model <c>webhook</c>).</summary>
+    /// <summary>The queue of webhook messages (<see cref="QueueMessage"/> with the event id and kind <c>webhook</c>).</summary>
     public const string Queue = "webhooks";
 
     private const string EventPrefix = "whevent|";
@@ -46,41 +46,72 @@ public sealed class WebhookSender(ITableStore store, WebhookSecrets secrets, IJo
     public async Task SendAsync(string userId, string eventId, CancellationToken ct)
     {
         await store.UpsertAsync(TableNames.Batches, new TableEntity(eventId, LookupRow).With("user_id", userId), ct);
-        await queue.EnqueueAsync(Queue, new JobMessage(eventId, "webhook"), cancellationToken: ct);
+        await queue.EnqueueAsync(Queue, new QueueMessage(eventId, "webhook"), cancellationToken: ct);
     }
 
     /// <summary>One attempt of the event named by <paramref name="message"/>; Retry with the backoff delay while attempts are left.</summary>
-    public async Task<ProcessOutcome> ProcessAsync(JobMessage message, CancellationToken ct)
+    public async Task<ProcessOutcome> ProcessAsync(QueueMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var eventId = message.JobId;
-        if (await store.GetAsync(TableNames.Batches, eventId, LookupRow, ct) is not { } lookup) return ProcessOutcome.Done;
-        var userId = lookup.GetString("user_id")!;
-        if (await store.GetAsync(TableNames.Users, userId, EventPrefix + eventId, ct) is not { } ev || ev.GetString("state") != "pending")
-            return ProcessOutcome.Done;
+        var eventId = message.Id;
+        if (await PendingEventAsync(eventId, ct) is not ({ } userId, { } ev)) return ProcessOutcome.Done;
 
         var attempt = (int)(ev.GetInt64("attempts") ?? 0) + 1;
-        var body = ev.GetString("body")!;
-        var (status, error, elapsed) = await PostAsync(userId, eventId, ev.GetString("type")!, ev.GetString("url")!, body, ct);
+        var (status, error, elapsed) = await PostAsync(userId, eventId, ev.GetString("type")!, ev.GetString("url")!, ev.GetString("body")!, ct);
         var delivered = status is >= 200 and < 300;
         var final = delivered || attempt >= Options.MaxAttempts;
-        var now = time.GetUtcNow();
+        // False: another delivery of the same message recorded this attempt.
+        if (!await RecordAsync(userId, ev, attempt, status, error, delivered, final, elapsed, ct) || final) return ProcessOutcome.Done;
+        var delay = TimeSpan.FromMilliseconds(Math.Min(Options.FirstRetryMilliseconds * Math.Pow(2, attempt - 1), Options.MaxDelaySeconds * 1000.0));
+        logger.LogInformation("Webhook {EventId} attempt {Attempt} failed ({Status} {Error}); next in {Delay}", eventId, attempt, status, error, delay);
+        return ProcessOutcome.Retry(delay);
+    }
+
+    /// <summary>
+    /// The dead-letter hook of queue <c>webhooks</c>: no consumer could finish the event's message, so the event
+    /// is given up. A pending event is marked <c>failed</c> and one more entry is logged beside its attempts
+    /// (nothing was sent: no status, <c>error</c> saying it was given up and why), so the deliveries log shows it.
+    /// Idempotent: an event already delivered, failed or given up is left alone.
+    /// </summary>
+    public async Task GiveUpAsync(QueueMessage message, string reason, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (await PendingEventAsync(message.Id, ct) is not ({ } userId, { } ev)) return;
+        var attempt = (int)(ev.GetInt64("attempts") ?? 0) + 1;
+        if (await RecordAsync(userId, ev, attempt, null, $"{GivenUp}: its queue message was dead-lettered ({reason})", false, true, TimeSpan.Zero, ct))
+            logger.LogWarning("Webhook {EventId} given up after {Attempts} attempts: its message was dead-lettered ({Reason})", message.Id, attempt - 1, reason);
+    }
+
+    /// <summary>How the deliveries log's <c>error</c> of a given-up event starts.</summary>
+    public const string GivenUp = "given up";
+
+    private async Task<(string UserId, TableEntity Event)?> PendingEventAsync(string eventId, CancellationToken ct)
+    {
+        if (await store.GetAsync(TableNames.Batches, eventId, LookupRow, ct) is not { } lookup) return null;
+        var userId = lookup.GetString("user_id")!;
+        return await store.GetAsync(TableNames.Users, userId, EventPrefix + eventId, ct) is { } ev && ev.GetString("state") == "pending"
+            ? (userId, ev)
+            : null;
+    }
+
+    /// <summary>Logs attempt <paramref name="attempt"/> and moves the event on, guarded by its ETag; false when another delivery did first.</summary>
+    private async Task<bool> RecordAsync(string userId, TableEntity ev, int attempt, int? status, string? error, bool delivered, bool final,
+        TimeSpan elapsed, CancellationToken ct)
+    {
+        var eventId = ev.RowKey[EventPrefix.Length..];
         var log = new TableEntity(userId, AttemptPrefix + ev.GetString("subject_id") + "|" + eventId + "|" + attempt.ToString("D3", CultureInfo.InvariantCulture))
             .With("event_id", eventId).With("type", ev.GetString("type")).With("attempt", (long)attempt).With("status", status is null ? null : (long)status)
-            .With("error", error).With("delivered", delivered).With("at", now).With("duration_ms", (long)elapsed.TotalMilliseconds);
+            .With("error", error).With("delivered", delivered).With("at", time.GetUtcNow()).With("duration_ms", (long)elapsed.TotalMilliseconds);
         var next = ev.Clone().With("attempts", (long)attempt).With("state", delivered ? "delivered" : final ? "failed" : "pending");
         try
         {
             await store.ExecuteBatchAsync(TableNames.Users, [TableOperation.Upsert(log), TableOperation.Replace(next, ev.ETag ?? "*")], ct);
+            return true;
         }
         catch (TableStoreException e) when (e.IsPreconditionFailed)
         {
-            return ProcessOutcome.Done; // another delivery of the same message recorded this attempt
+            return false;
         }
-        if (final) return ProcessOutcome.Done;
-        var delay = TimeSpan.FromMilliseconds(Math.Min(Options.FirstRetryMilliseconds * Math.Pow(2, attempt - 1), Options.MaxDelaySeconds * 1000.0));
-        logger.LogInformation("Webhook {EventId} attempt {Attempt} failed ({Status} {Error}); next in {Delay}", eventId, attempt, status, error, delay);
-        return ProcessOutcome.Retry(delay);
     }
 
     /// <summary>The delivery attempts logged for <paramref name="subjectId"/> (a batch), in order.</summary>

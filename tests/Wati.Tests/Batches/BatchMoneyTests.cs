@@ -44,7 +44,7 @@ public sealed class BatchMoneyTests
             builder.ConfigureTestServices(s =>
             {
                 s.UseModel(Model)
-                    .StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService), typeof(BatchQueueWorker), typeof(WebhookQueueWorker));
+                    .StopWorkers(typeof(QueuePump), typeof(PeriodicRunner));
                 s.Decorate<ITableStore>(inner => new ScriptedTableStore(inner));
                 s.Decorate<IJobQueueProducer>(inner => new ScriptedProducer(inner));
             });
@@ -109,7 +109,7 @@ public sealed class BatchMoneyTests
         Assert.Equal(-5, ledger.Single(l => l.GetString("kind") == "charge").GetInt64("amount"));
         Assert.Equal(5, await app.Services.GetRequiredService<CreditsService>().HoldRemainingAsync(userId, batchId, default));
 
-        var outcome = await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default);
+        var outcome = await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default);
         Assert.False(outcome.IsDone);
         Assert.Equal(3, await app.Services.GetRequiredService<CreditsService>().HoldRemainingAsync(userId, batchId, default));
         Assert.Equal(2, (await RowsAsync(app, userId, "jobcharge|")).Count);
@@ -124,17 +124,17 @@ public sealed class BatchMoneyTests
         using var app = new App(maxActive: 2);
         var (user, userId) = await app.Api().NewUserAsync();
         var batchId = await SubmitAsync(user, await UploadAsync(user), 10);
-        await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default);
+        await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default);
         var fed = (await RowsAsync(app, userId, "jobcharge|")).Select(r => r.RowKey["jobcharge|".Length..]).ToList();
         Assert.Equal(2, fed.Count);
 
         // One fed item runs and succeeds; the other stays queued; eight were never fed.
         app.Model.Next(FakeModelProvider.Succeed());
-        Assert.True((await app.Processor.ProcessAsync(new JobMessage(fed[0], ModelNames.Gfpgan), null, default)).IsDone);
+        Assert.True((await app.Processor.ProcessAsync(new QueueMessage(fed[0], ModelNames.Gfpgan), null, default)).IsDone);
         var canceled = (await user.DeleteAsync($"/v1/batches/{batchId}")).Expect(200);
         Assert.True(canceled.Data.GetProperty("canceled").GetBoolean());
 
-        Assert.True((await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default)).IsDone);
+        Assert.True((await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default)).IsDone);
         var view = (await user.GetAsync($"/v1/batches/{batchId}")).Expect(200).Data;
         Assert.Equal("completed", view.GetProperty("state").GetString());
         Assert.Equal((1, 9), (view.GetProperty("counts").GetProperty("succeeded").GetInt32(), view.GetProperty("counts").GetProperty("canceled").GetInt32()));
@@ -163,7 +163,7 @@ public sealed class BatchMoneyTests
             }
         };
 
-        var feeding = app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default);
+        var feeding = app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default);
         await atCharge.Task.WaitAsync(TimeSpan.FromSeconds(20));
         await app.OtherProcessBatches().CancelAsync(userId, batchId, app.Services.GetRequiredService<JobsService>(), default);
         await AssertMoneyAsync(app, userId, Bonus, 0);
@@ -173,7 +173,7 @@ public sealed class BatchMoneyTests
         // The stalled charge met a changed hold and item, re-read them, and declined: no job, no marker.
         Assert.Empty(await RowsAsync(app, userId, "jobcharge|"));
         Assert.Empty(await RowsAsync(app, userId, JobRecord.RowPrefix));
-        Assert.True((await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default)).IsDone);
+        Assert.True((await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default)).IsDone);
         await AssertMoneyAsync(app, userId, Bonus, 0);
         Assert.Equal(0, (await app.Store.GetAsync(TableNames.Users, userId, "account"))!.GetInt64("active_jobs"));
     }
@@ -214,7 +214,7 @@ public sealed class BatchMoneyTests
         // Once the store writes again, the feeder finishes the canceled batch: completed, nothing charged.
         app.Store.BeforeBatch = null;
         var batchId = batch.RowKey[BatchRows.RowPrefix.Length..];
-        Assert.True((await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default)).IsDone);
+        Assert.True((await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default)).IsDone);
         var view = (await user.GetAsync($"/v1/batches/{batchId}")).Expect(200).Data;
         Assert.Equal(("completed", 2), (view.GetProperty("state").GetString(), view.GetProperty("counts").GetProperty("canceled").GetInt32()));
         await AssertMoneyAsync(app, userId, Bonus, 0);
@@ -266,7 +266,7 @@ public sealed class BatchMoneyTests
         await AssertMoneyAsync(app, userId, Bonus, 0);
         app.Store.AfterBatch = null;
         var batchId = Assert.Single(await RowsAsync(app, userId, BatchRows.RowPrefix)).RowKey[BatchRows.RowPrefix.Length..];
-        Assert.True((await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default)).IsDone);
+        Assert.True((await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default)).IsDone);
         await AssertMoneyAsync(app, userId, Bonus, 0);
     }
 
@@ -296,7 +296,7 @@ public sealed class BatchMoneyTests
 
         // The sweep sends its message; the feeder writes all 120 items (two chunks) and feeds up to the limit.
         Assert.Equal(1, await app.Batches.SweepAsync(TimeSpan.Zero, default));
-        Assert.False((await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default)).IsDone);
+        Assert.False((await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default)).IsDone);
         Assert.Equal(120, (await RowsAsync(app, userId, BatchRows.ItemPrefix)).Count);
         Assert.Equal(50, (await RowsAsync(app, userId, "jobcharge|")).Count);
         Assert.Equal(70, await app.Services.GetRequiredService<CreditsService>().HoldRemainingAsync(userId, batchId, default));
@@ -314,14 +314,14 @@ public sealed class BatchMoneyTests
             model = "gfpgan", webhook_url = "http://127.0.0.1:9/hook",
             items = new[] { new { inputs = new { image = upload }, @params = new { scale = 1 } } },
         })).Expect(202).Data.GetProperty("id").GetString()!;
-        await app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default);
+        await app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default);
         var jobId = (await RowsAsync(app, userId, "jobcharge|")).Single().RowKey["jobcharge|".Length..];
         app.Model.Next(FakeModelProvider.Succeed());
-        await app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, default);
+        await app.Processor.ProcessAsync(new QueueMessage(jobId, ModelNames.Gfpgan), null, default);
 
         // The process "dies" between the completion commit and the webhook's message.
         app.Producer.BeforeEnqueue = (queue, _) => queue == "webhooks" ? throw new IOException("gone") : Task.CompletedTask;
-        await Assert.ThrowsAsync<IOException>(() => app.Feeder.ProcessAsync(new JobMessage(batchId, "batch"), default));
+        await Assert.ThrowsAsync<IOException>(() => app.Feeder.ProcessAsync(new QueueMessage(batchId, "batch"), default));
         app.Producer.BeforeEnqueue = null;
         var batch = (await app.Store.GetAsync(TableNames.Users, userId, BatchRows.Row(batchId)))!;
         Assert.Equal("completed", batch.GetString("state"));
@@ -330,7 +330,7 @@ public sealed class BatchMoneyTests
 
         await app.Batches.SweepAsync(TimeSpan.Zero, default);
         var sent = await queue.ReceiveAsync("webhooks", TimeSpan.FromSeconds(30), TimeSpan.Zero);
-        Assert.Equal(batch.GetString("webhook_event_id"), sent?.Message.JobId);
+        Assert.Equal(batch.GetString("webhook_event_id"), sent?.Message.Id);
         await AssertMoneyAsync(app, userId, Bonus - 1, 0);
     }
 }

@@ -22,10 +22,10 @@ public sealed class FunctionsMetadataTests
     private const string CatchAll = "NoRoute";
     private static readonly string[] Timers = ["SweepLostJobs", "PublishMetrics", "SweepBatches", "SweepUploads"];
 
-    /// <summary>The batch feeder's queue and its poison queue, and the webhook sender's queue (issue 12).</summary>
+    /// <summary>The batch feeder's and the webhook sender's queues (issue 12), each with its poison queue (issue 18: webhooks had none).</summary>
     private static readonly string[] OtherQueues =
         [Wati.Platform.Batches.BatchesService.Queue, Wati.Platform.Batches.BatchesService.Queue + StorageJobQueue.PoisonSuffix,
-         Wati.Platform.Webhooks.WebhookSender.Queue];
+         Wati.Platform.Webhooks.WebhookSender.Queue, Wati.Platform.Webhooks.WebhookSender.Queue + StorageJobQueue.PoisonSuffix];
 
     private static readonly IReadOnlyList<RouteDef> Served = RouteTable.All.Where(r => !r.Template.StartsWith("files/", StringComparison.Ordinal)).ToList();
 

@@ -122,7 +122,7 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
         using var stopping = new CancellationTokenSource();
         await stopping.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.JobsGfpgan(body, Context(dequeueCount, stopping.Token)));
-        await Assert.ThrowsAsync<InvalidJobMessageException>(() => queue.JobsGfpgan("{\"not\":\"a job\"}", Context(1)));
+        await Assert.ThrowsAsync<InvalidQueueMessageException>(() => queue.JobsGfpgan("{\"not\":\"a job\"}", Context(1)));
 
         var job = await CallAsync(r => jobs.GetJob(r, submitted, default), "GET", $"/v1/jobs/{submitted}", token);
         Assert.Equal("queued", job.Json.GetProperty("data").GetProperty("state").GetString());

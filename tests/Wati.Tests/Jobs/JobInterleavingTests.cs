@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using Wati.Platform.Common;
 using Wati.Platform.Credits;
 using Wati.Platform.Data;
 using Wati.Platform.Jobs;
@@ -40,7 +41,7 @@ public sealed class JobInterleavingTests
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(s =>
             {
-                s.UseModel(Model).StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService));
+                s.UseModel(Model).StopWorkers(typeof(QueuePump), typeof(PeriodicRunner));
                 s.RemoveAll<TimeProvider>();
                 s.AddSingleton<TimeProvider>(Time);
                 s.Decorate<ITableStore>(inner => new ScriptedTableStore(inner));
@@ -66,10 +67,10 @@ public sealed class JobInterleavingTests
         app.Producer.BeforeEnqueue = async (_, message) =>
         {
             // At the instant of sending, the job row and its held charge already exist.
-            var job = await app.Jobs.FindAsync(userId, message.JobId, CancellationToken.None);
+            var job = await app.Jobs.FindAsync(userId, message.Id, CancellationToken.None);
             Assert.NotNull(job);
             Assert.Equal(JobStates.Queued, job.State);
-            Assert.NotNull(await app.Store.GetAsync(JobsService.UsersTable, userId, CreditRows.Charge(message.JobId)));
+            Assert.NotNull(await app.Store.GetAsync(JobsService.UsersTable, userId, CreditRows.Charge(message.Id)));
             Interlocked.Increment(ref seen);
         };
 
@@ -166,11 +167,11 @@ public sealed class JobInterleavingTests
 
         var gate = new FakeModelProvider.Gate();
         app.Model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed()), FakeModelProvider.Succeed());
-        var first = app.Processor.ProcessAsync(new JobMessage(busy, ModelNames.Gfpgan), null, CancellationToken.None);
+        var first = app.Processor.ProcessAsync(new QueueMessage(busy, ModelNames.Gfpgan), null, CancellationToken.None);
         await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
 
         // The only slot is taken: this delivery waits, and its job stays queued meanwhile.
-        var second = app.Processor.ProcessAsync(new JobMessage(waiting, ModelNames.Gfpgan), null, CancellationToken.None);
+        var second = app.Processor.ProcessAsync(new QueueMessage(waiting, ModelNames.Gfpgan), null, CancellationToken.None);
         Assert.Equal(JobStates.Queued, (await app.Jobs.GetAsync(userId, waiting, CancellationToken.None)).State);
         (await user.DeleteAsync($"/v1/jobs/{waiting}")).Expect(200);
 
@@ -190,7 +191,7 @@ public sealed class JobInterleavingTests
         var jobId = await JobSubmits.GfpganAsync(user);
         var gate = new FakeModelProvider.Gate();
         app.Model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed()), FakeModelProvider.Succeed());
-        var run = app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
+        var run = app.Processor.ProcessAsync(new QueueMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
         await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
         var started = await app.Jobs.GetAsync(userId, jobId, CancellationToken.None);
         var lease = TimeSpan.FromSeconds(app.Jobs.Options.LeaseSeconds);
@@ -201,7 +202,7 @@ public sealed class JobInterleavingTests
         Assert.True(held.LeaseUntil > app.Time.GetUtcNow(), $"lease {held.LeaseUntil} ran out at {app.Time.GetUtcNow()}");
         Assert.Equal(started.Claim, held.Claim);
 
-        Assert.True((await app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None)).IsDone);
+        Assert.True((await app.Processor.ProcessAsync(new QueueMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None)).IsDone);
         Assert.Empty(await app.Sweeper.ListStuckAsync(CancellationToken.None));
 
         gate.Release();
@@ -222,7 +223,7 @@ public sealed class JobInterleavingTests
         var jobId = await JobSubmits.GfpganAsync(user);
         var gate = new FakeModelProvider.Gate();
         app.Model.Next(FakeModelProvider.Block(gate, FakeModelProvider.Succeed(seed: 9)));
-        var run = app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
+        var run = app.Processor.ProcessAsync(new QueueMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
         await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
 
         // Another worker took the job over (as after a long pause of this one).
@@ -297,7 +298,7 @@ public sealed class JobInterleavingTests
             }
             return [];
         });
-        var run = app.Processor.ProcessAsync(new JobMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
+        var run = app.Processor.ProcessAsync(new QueueMessage(jobId, ModelNames.Gfpgan), null, CancellationToken.None);
         await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
 
         var asked = (await user.DeleteAsync($"/v1/jobs/{jobId}")).Expect(200);
@@ -342,7 +343,7 @@ public sealed class JobInterleavingTests
     {
         var lease = await app.Queue.ReceiveAsync(JobSpecs.QueueOf(ModelNames.Gfpgan), TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5));
         Assert.NotNull(lease);
-        Assert.Equal(jobId, lease.Message.JobId);
+        Assert.Equal(jobId, lease.Message.Id);
         Assert.True((await app.Processor.ProcessAsync(lease.Message, null, CancellationToken.None)).IsDone);
         Assert.True(await app.Queue.CompleteAsync(lease));
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Wati.Platform.Common;
 using Wati.Platform.Credits;
 using Wati.Platform.Data;
 using Wati.Platform.Jobs;
@@ -38,7 +39,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(s =>
             {
-                s.UseModel(Model).StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService));
+                s.UseModel(Model).StopWorkers(typeof(QueuePump), typeof(PeriodicRunner));
             });
         }
     }
@@ -345,7 +346,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         var lease = await ReceiveAsync(jobId);
         await CrashedWorkerHoldsAsync(userId, jobId, TimeSpan.FromMinutes(1));
         Assert.True(await _queue.DeadLetterAsync(lease, "test"));
-        var letter = Assert.Single(await _queue.ReceiveDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.JobId == jobId);
+        var letter = Assert.Single(await _queue.ReceiveDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.Id == jobId);
 
         // A live worker still holds the job: the hook leaves it to that worker (or to the sweeper).
         await _processor.HandleDeadLetterAsync(letter.Message, letter.Reason, CancellationToken.None);
@@ -355,8 +356,8 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         await _processor.HandleDeadLetterAsync(letter.Message, letter.Reason, CancellationToken.None);
         await _processor.HandleDeadLetterAsync(letter.Message, letter.Reason, CancellationToken.None);
         await _queue.AcknowledgeDeadLetterAsync(letter);
-        Assert.DoesNotContain(await _queue.ReceiveDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.JobId == jobId);
-        Assert.Contains(await _queue.GetDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message?.JobId == jobId);
+        Assert.DoesNotContain(await _queue.ReceiveDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message.Id == jobId);
+        Assert.Contains(await _queue.GetDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan)), l => l.Message?.Id == jobId);
         var listed = (await (await _api.AdminAsync()).GetAsync("/v1/admin/jobs/dead-letters?model=gfpgan&page_size=100")).Expect(200);
         Assert.Contains(listed.Data.GetProperty("items").EnumerateArray(), i => i.GetProperty("job_id").GetString() == jobId);
 
@@ -405,7 +406,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
 
         // No lookup row at all.
         Assert.Equal(ProcessOutcome.Done,
-            await _processor.ProcessAsync(new JobMessage("job_neverexisted00", ModelNames.Gfpgan), null, CancellationToken.None));
+            await _processor.ProcessAsync(new QueueMessage("job_neverexisted00", ModelNames.Gfpgan), null, CancellationToken.None));
 
         // A lookup row whose charge has not happened (yet): messages are sent only after the charge, so
         // this message is not the job's, and the sweeper owns the submit.
@@ -413,7 +414,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         await _store.InsertAsync(JobsService.LookupTable, new TableEntity(pending, JobsService.LookupRow)
             .With("user_id", userId).With("created_at", DateTimeOffset.UtcNow));
         Assert.Equal(ProcessOutcome.Done,
-            await _processor.ProcessAsync(new JobMessage(pending, ModelNames.Gfpgan), null, CancellationToken.None));
+            await _processor.ProcessAsync(new QueueMessage(pending, ModelNames.Gfpgan), null, CancellationToken.None));
 
         Assert.Equal(0, _model.Calls);
         Assert.Null(await _jobs.FindAsync(userId, pending, CancellationToken.None));
@@ -467,7 +468,7 @@ public sealed class JobProcessingTests : IClassFixture<JobProcessingTests.App>
         {
             var lease = await _queue.ReceiveAsync(JobSpecs.QueueOf(model), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(2));
             Assert.NotNull(lease);
-            if (lease.Message.JobId == jobId) return lease;
+            if (lease.Message.Id == jobId) return lease;
             await _queue.CompleteAsync(lease);
         }
         throw new InvalidOperationException($"no message for {jobId}");

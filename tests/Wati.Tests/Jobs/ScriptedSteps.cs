@@ -54,11 +54,11 @@ public sealed class ScriptedTableStore(ITableStore inner) : ITableStore
 /// <summary>The real queue producer with a hook before every send.</summary>
 public sealed class ScriptedProducer(IJobQueueProducer inner) : IJobQueueProducer
 {
-    public Func<string, JobMessage, Task>? BeforeEnqueue { get; set; }
+    public Func<string, QueueMessage, Task>? BeforeEnqueue { get; set; }
 
     public int Sent;
 
-    public async Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
+    public async Task<bool> EnqueueAsync(string queue, QueueMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
     {
         if (BeforeEnqueue is { } hook) await hook(queue, message);
         Interlocked.Increment(ref Sent);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Polly.CircuitBreaker;
+using Wati.Platform.Common;
 using Wati.Platform.Jobs;
 using Wati.Platform.Jobs.Queue;
 using Wati.Platform.Models;
@@ -30,7 +31,7 @@ public sealed class ThrottledJobTests : IClassFixture<ThrottledJobTests.App>
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(s => s.UseModel(Model).StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService)));
+            builder.ConfigureTestServices(s => s.UseModel(Model).StopWorkers(typeof(QueuePump), typeof(PeriodicRunner)));
         }
     }
 
@@ -111,7 +112,7 @@ public sealed class ThrottledJobTests : IClassFixture<ThrottledJobTests.App>
         {
             var lease = await _queue.ReceiveAsync(JobSpecs.QueueOf(ModelNames.Gfpgan), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(2));
             Assert.NotNull(lease);
-            if (lease.Message.JobId == jobId) return lease;
+            if (lease.Message.Id == jobId) return lease;
             await _queue.CompleteAsync(lease);
         }
         throw new InvalidOperationException($"no message for {jobId}");

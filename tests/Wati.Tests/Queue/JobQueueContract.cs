@@ -22,7 +22,7 @@ public abstract class JobQueueContract
 
     private static string NewQueue() => "jobs-t" + Guid.NewGuid().ToString("N")[..12];
 
-    private static JobMessage Message(string id) => new(id, "gfpgan");
+    private static QueueMessage Message(string id) => new(id, "gfpgan");
 
     [Fact]
     public async Task AReceivedMessageIsHiddenUntilCompletedAndThenGone()
@@ -88,7 +88,7 @@ public abstract class JobQueueContract
         Assert.Null(await consumer.ReceiveAsync(q, Lease, TimeSpan.Zero));
         var again = await consumer.ReceiveAsync(q, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10));
         Assert.NotNull(again);
-        Assert.Equal((1, 2, "job_d"), (again.DeliveryCount, again.Message.Attempt, again.Message.JobId));
+        Assert.Equal((1, 2, "job_d"), (again.DeliveryCount, again.Message.Attempt, again.Message.Id));
         Assert.True(await consumer.CompleteAsync(again));
     }
 
@@ -107,7 +107,7 @@ public abstract class JobQueueContract
         Assert.Null(await consumer.ReceiveAsync(q, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)));
 
         var letter = Assert.Single(await consumer.ReceiveDeadLettersAsync(q));
-        Assert.Equal(("job_e", q), (letter.Message.JobId, letter.Queue));
+        Assert.Equal(("job_e", q), (letter.Message.Id, letter.Queue));
         await consumer.AcknowledgeDeadLetterAsync(letter);
         Assert.Empty(await consumer.ReceiveDeadLettersAsync(q));
     }
@@ -125,7 +125,7 @@ public abstract class JobQueueContract
         {
             while (await c.ReceiveAsync(q, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)) is { } lease)
             {
-                seen.Add(lease.Message.JobId);
+                seen.Add(lease.Message.Id);
                 Assert.True(await c.CompleteAsync(lease));
             }
         }

@@ -54,7 +54,7 @@ public sealed class PoisonFunctionsTests : IAsyncLifetime
 
         var queue = _host.Services.GetRequiredService<StorageJobQueue>();
         var letters = await queue.GetDeadLettersAsync(JobSpecs.QueueOf(ModelNames.Gfpgan));
-        var held = Assert.Single(letters, l => l.Message?.JobId == jobId);
+        var held = Assert.Single(letters, l => l.Message?.Id == jobId);
         Assert.Equal(PoisonHandling.HookFailed, held.Reason);
         var other = Assert.Single(letters, l => l.Body == foreign);
         Assert.Equal(StorageJobQueue.NotAJobMessage, other.Reason);
@@ -65,13 +65,29 @@ public sealed class PoisonFunctionsTests : IAsyncLifetime
     [Fact]
     public async Task The_batches_poison_function_does_not_throw_on_a_foreign_body()
     {
-        var functions = ActivatorUtilities.CreateInstance<BatchFunctions>(_host.Services);
+        var functions = ActivatorUtilities.CreateInstance<PoisonQueueFunctions>(_host.Services);
         var foreign = "{\"not\":\"a batch\"} " + Guid.NewGuid().ToString("N");
 
         await functions.BatchesPoison(foreign, Context());
 
         var queue = _host.Services.GetRequiredService<StorageJobQueue>();
         var held = Assert.Single(await queue.GetDeadLettersAsync(BatchesService.Queue), l => l.Body == foreign);
+        Assert.True(await queue.DeleteDeadLetterAsync(held.Id));
+    }
+
+    [Fact]
+    public async Task The_webhooks_poison_function_settles_with_the_webhook_hook_and_holds_what_it_cannot_settle()
+    {
+        // Issue 18: the webhooks queue had no poison function, so its dead letters were never settled nor listed.
+        var functions = ActivatorUtilities.CreateInstance<PoisonQueueFunctions>(_host.Services);
+        var eventId = "evt_p" + Guid.NewGuid().ToString("N");
+
+        await functions.WebhooksPoison($$"""{"job_id":"{{eventId}}","model":"webhook","attempt":1}""", Context());
+
+        // The hook ran (the store is down, so it threw) and the message is held for the admin, not thrown back.
+        var queue = _host.Services.GetRequiredService<StorageJobQueue>();
+        var held = Assert.Single(await queue.GetDeadLettersAsync(Wati.Platform.Webhooks.WebhookSender.Queue), l => l.Message?.Id == eventId);
+        Assert.Equal(PoisonHandling.HookFailed, held.Reason);
         Assert.True(await queue.DeleteDeadLetterAsync(held.Id));
     }
 

@@ -33,7 +33,7 @@ public abstract class QueueTestBase : IDisposable
         return queue;
     }
 
-    protected static JobMessage Job(string id) => new(id, "gfpgan");
+    protected static QueueMessage Job(string id) => new(id, "gfpgan");
 
     public void Dispose()
     {

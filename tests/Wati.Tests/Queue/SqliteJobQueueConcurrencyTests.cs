@@ -21,7 +21,7 @@ public sealed class SqliteJobQueueConcurrencyTests : QueueTestBase
             var queue = instances[n % instances.Length];
             while (await queue.ReceiveAsync("q", TimeSpan.FromMinutes(5), TimeSpan.Zero) is { } lease)
             {
-                received.Add(lease.Message.JobId);
+                received.Add(lease.Message.Id);
                 if (!await queue.CompleteAsync(lease)) Interlocked.Increment(ref failedCompletes);
             }
         }));
@@ -43,7 +43,7 @@ public sealed class SqliteJobQueueConcurrencyTests : QueueTestBase
         await Queue.EnqueueAsync("q", Job("j1"));
 
         var lease = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal("j1", lease?.Message.JobId);
+        Assert.Equal("j1", lease?.Message.Id);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class SqliteJobQueueConcurrencyTests : QueueTestBase
         await NewQueue().EnqueueAsync("q", Job("j1"));
 
         var lease = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal("j1", lease?.Message.JobId);
+        Assert.Equal("j1", lease?.Message.Id);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class SqliteJobQueueTests : QueueTestBase
         var received = new List<string>();
         while (await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero) is { } lease)
         {
-            received.Add(lease.Message.JobId);
+            received.Add(lease.Message.Id);
             Assert.Equal(1, lease.DeliveryCount);
             Assert.True(await Queue.CompleteAsync(lease));
         }
@@ -24,12 +24,12 @@ public sealed class SqliteJobQueueTests : QueueTestBase
     [Fact]
     public async Task Message_round_trips_its_fields()
     {
-        await Queue.EnqueueAsync("q", new JobMessage("j1", "codeformer", 4));
+        await Queue.EnqueueAsync("q", new QueueMessage("j1", "codeformer", 4));
 
         var lease = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
 
         Assert.NotNull(lease);
-        Assert.Equal(new JobMessage("j1", "codeformer", 4), lease.Message);
+        Assert.Equal(new QueueMessage("j1", "codeformer", 4), lease.Message);
         Assert.Equal("q", lease.Queue);
     }
 
@@ -130,7 +130,7 @@ public sealed class SqliteJobQueueTests : QueueTestBase
         Time.Advance(TimeSpan.FromSeconds(2));
         var fresh = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
         Assert.NotNull(fresh);
-        Assert.Equal((1, 2, "j1"), (fresh.DeliveryCount, fresh.Message.Attempt, fresh.Message.JobId));
+        Assert.Equal((1, 2, "j1"), (fresh.DeliveryCount, fresh.Message.Attempt, fresh.Message.Id));
     }
 
     [Fact]
@@ -143,13 +143,13 @@ public sealed class SqliteJobQueueTests : QueueTestBase
         Assert.Null(await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero));
 
         var letter = Assert.Single(await Queue.ReceiveDeadLettersAsync("q"));
-        Assert.Equal(("q", "j1", SqliteJobQueue.MaxDeliveryCountExceeded), (letter.Queue, letter.Message.JobId, letter.Reason));
+        Assert.Equal(("q", "j1", SqliteJobQueue.MaxDeliveryCountExceeded), (letter.Queue, letter.Message.Id, letter.Reason));
         // Not acknowledged (the handler died): handed out again, also to another instance.
         Assert.Single(await NewQueue().ReceiveDeadLettersAsync("q"));
 
         await Queue.AcknowledgeDeadLetterAsync(letter);
         Assert.Empty(await Queue.ReceiveDeadLettersAsync("q"));
-        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message?.JobId);
+        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message?.Id);
     }
 
     [Fact]
@@ -163,8 +163,8 @@ public sealed class SqliteJobQueueTests : QueueTestBase
 
         var lease = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
 
-        Assert.Equal("j2", lease?.Message.JobId);
-        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message?.JobId);
+        Assert.Equal("j2", lease?.Message.Id);
+        Assert.Equal("j1", Assert.Single(await Queue.GetDeadLettersAsync("q")).Message?.Id);
     }
 
     [Fact]
@@ -176,7 +176,7 @@ public sealed class SqliteJobQueueTests : QueueTestBase
         Time.Advance(Visibility + TimeSpan.FromSeconds(1));
         await Queue.EnqueueAsync("q", Job("j2"));
         var live = await Queue.ReceiveAsync("q", Visibility, TimeSpan.Zero);
-        Assert.Equal("j2", live?.Message.JobId);
+        Assert.Equal("j2", live?.Message.Id);
         var dead = Assert.Single(await Queue.GetDeadLettersAsync("q"));
         await Queue.AcknowledgeDeadLetterAsync(Assert.Single(await Queue.ReceiveDeadLettersAsync("q")));
 
@@ -275,7 +275,7 @@ public sealed class SqliteJobQueueTests : QueueTestBase
         Assert.Equal(new QueueCounts(1, 1, 0), await reopened.GetCountsAsync("q"));
         Assert.False(await reopened.EnqueueAsync("q", Job("j1")));
         Assert.True(await reopened.CompleteAsync(lease));
-        Assert.Equal("j2", (await reopened.ReceiveAsync("q", Visibility, TimeSpan.Zero))?.Message.JobId);
+        Assert.Equal("j2", (await reopened.ReceiveAsync("q", Visibility, TimeSpan.Zero))?.Message.Id);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Wati.Platform.Common;
 using Wati.Platform.Batches;
 using Wati.Platform.Jobs;
 using Wati.Platform.Jobs.Queue;
@@ -47,11 +48,11 @@ public sealed class UndeliverableMessagesOnAzuriteTests
         var q = NewQueue();
         var raw = await RawAsync(q);
         await raw.SendMessageAsync("{not base64!}");
-        await queue.EnqueueAsync(q, new JobMessage("job_after", ModelNames.Gfpgan));
+        await queue.EnqueueAsync(q, new QueueMessage("job_after", ModelNames.Gfpgan));
 
         // The job message behind it is delivered; the undecodable one is gone from the queue, not cycling.
         var lease = await queue.ReceiveAsync(q, Lease, TimeSpan.FromSeconds(5));
-        Assert.Equal("job_after", lease?.Message.JobId);
+        Assert.Equal("job_after", lease?.Message.Id);
         Assert.Equal(1, undecodable.Count);
         Assert.Equal(1, queue.UndecodableCount);
         Assert.Empty((await raw.PeekMessagesAsync(32)).Value);
@@ -91,7 +92,7 @@ public sealed class UndeliverableMessagesOnAzuriteTests
         var q = NewQueue();
         await queue.CreateQueuesAsync([q]);
         await (await RawAsync(q + StorageJobQueue.PoisonSuffix)).SendMessageAsync("%%% not base64 %%%");
-        await queue.EnqueueAsync(q, new JobMessage("job_dead", ModelNames.Gfpgan));
+        await queue.EnqueueAsync(q, new QueueMessage("job_dead", ModelNames.Gfpgan));
         var lease = await queue.ReceiveAsync(q, Lease, TimeSpan.FromSeconds(5));
         Assert.True(await queue.DeadLetterAsync(lease!, "test"));
 
@@ -99,9 +100,9 @@ public sealed class UndeliverableMessagesOnAzuriteTests
 
         Assert.Equal(2, letters.Count);
         Assert.Contains(letters, l => l.Body == "%%% not base64 %%%" && l.Message is null);
-        Assert.Contains(letters, l => l.Message?.JobId == "job_dead" && l.Body is null);
+        Assert.Contains(letters, l => l.Message?.Id == "job_dead" && l.Body is null);
         // The hook gets the job's letter only; the foreign one stays listed.
-        Assert.Equal("job_dead", Assert.Single(await queue.ReceiveDeadLettersAsync(q)).Message.JobId);
+        Assert.Equal("job_dead", Assert.Single(await queue.ReceiveDeadLettersAsync(q)).Message.Id);
         Assert.Contains(await queue.GetDeadLettersAsync(q), l => l.Body == "%%% not base64 %%%");
     }
 
@@ -161,8 +162,7 @@ public sealed class UndeliverableMessagesOnAzuriteTests
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(s => s.StopWorkers(typeof(JobQueueWorker), typeof(JobSweeperService), typeof(BatchQueueWorker),
-                typeof(WebhookQueueWorker)));
+            builder.ConfigureTestServices(s => s.StopWorkers(typeof(QueuePump), typeof(PeriodicRunner)));
         }
     }
 }

@@ -11,7 +11,7 @@ public interface IJobQueueProducer
     /// dropped it as a duplicate of a message for the same job still pending in that queue (the SQLite
     /// backend detects duplicates; Storage Queues do not, and processing is idempotent by the job record).
     /// </summary>
-    Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default);
+    Task<bool> EnqueueAsync(string queue, QueueMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default);
 
     /// <summary>Readiness: true when messages can be sent.</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
@@ -39,7 +39,7 @@ public interface IJobQueueConsumer
     Task<bool> AbandonAsync(QueueLease lease, TimeSpan? delay = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Replaces the leased message by a fresh one (delivery count 0, <see cref="JobMessage.Attempt"/> + 1)
+    /// Replaces the leased message by a fresh one (delivery count 0, <see cref="QueueMessage.Attempt"/> + 1)
     /// that becomes visible after <paramref name="delay"/>: "try again later" without spending deliveries.
     /// False when the lease was lost.
     /// </summary>
@@ -78,17 +78,24 @@ public interface IJobQueueConsumer
     Task<bool> DeleteDeadLetterAsync(string id, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The queue message contract: <c>{"job_id","model","attempt"}</c>. All else is read from the job record.</summary>
-public sealed record JobMessage(string JobId, string Model, int Attempt = 1);
+/// <summary>
+/// One message on any platform queue: which record it is about (<paramref name="Id"/>: a job, a batch or a
+/// webhook event id), what kind of message it is (<paramref name="Kind"/>: the model for a job, <c>batch</c>,
+/// <c>webhook</c>), and how many times it was sent (<paramref name="Attempt"/>, from 1). All else is read from
+/// the record the id names. The wire format stays design section 9's <c>{"job_id","model","attempt"}</c>
+/// (<see cref="StorageJobQueue.TryParse"/>, the SQLite queue's columns), so messages written before this
+/// type was renamed from <c>JobMessage</c> are read unchanged.
+/// </summary>
+public sealed record QueueMessage(string Id, string Kind, int Attempt = 1);
 
 /// <summary>A received message and the lease on it; <paramref name="DeliveryCount"/> counts from 1.</summary>
-public sealed record QueueLease(string Queue, long SequenceNumber, string LeaseToken, JobMessage Message, int DeliveryCount);
+public sealed record QueueLease(string Queue, long SequenceNumber, string LeaseToken, QueueMessage Message, int DeliveryCount);
 
 /// <summary>Messages waiting (<paramref name="Active"/>), leased, and dead-lettered in one queue.</summary>
 public sealed record QueueCounts(int Active, int Leased, int DeadLettered);
 
 /// <summary>A dead-lettered message, why (<paramref name="Reason"/>), and when.</summary>
-public sealed record DeadLetter(string Queue, long SequenceNumber, JobMessage Message, int DeliveryCount, string Reason,
+public sealed record DeadLetter(string Queue, long SequenceNumber, QueueMessage Message, int DeliveryCount, string Reason,
     DateTimeOffset DeadLetteredAt)
 {
     /// <summary>What the backend needs to acknowledge it (Storage Queues: message id and pop receipt); null for SQLite.</summary>
@@ -100,7 +107,7 @@ public sealed record DeadLetter(string Queue, long SequenceNumber, JobMessage Me
 /// message; <paramref name="Body"/> then holds its text (cut to <see cref="MaxBodyChars"/>), so an admin can
 /// see what it was. <paramref name="Id"/> is opaque, for <see cref="IJobQueueConsumer.DeleteDeadLetterAsync"/>.
 /// </summary>
-public sealed record DeadLetterEntry(string Id, string Queue, JobMessage? Message, string? Body, int DeliveryCount, string Reason,
+public sealed record DeadLetterEntry(string Id, string Queue, QueueMessage? Message, string? Body, int DeliveryCount, string Reason,
     DateTimeOffset DeadLetteredAt)
 {
     /// <summary>The most characters of a foreign body that are listed (a queue message holds at most 64 KiB).</summary>

@@ -20,9 +20,11 @@ public static class QueueRegistration
 {
     public const string ProviderKey = "Wati:Queue:Provider";
 
-    /// <summary>Every queue a consumer reads: the model queues (<see cref="Models.Catalog.ModelCatalog.Queues"/>), <c>batches</c> and <c>webhooks</c> (each with a poison queue).</summary>
-    public static IReadOnlyList<string> ConsumedQueues { get; } =
-        [.. Models.Catalog.ModelCatalog.Queues, Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
+    /// <summary>The model queues (<see cref="Models.Catalog.ModelCatalog.Queues"/>): the one list both the queue handlers and the queues created come from.</summary>
+    public static IReadOnlyList<string> ModelQueues => Models.Catalog.ModelCatalog.Queues;
+
+    /// <summary>Every queue a consumer reads: the model queues, <c>batches</c> and <c>webhooks</c> (each with a poison queue).</summary>
+    public static IReadOnlyList<string> ConsumedQueues { get; } = [.. ModelQueues, Batches.BatchesService.Queue, Webhooks.WebhookSender.Queue];
 
     public static IServiceCollection AddJobQueue(this IServiceCollection services, IConfiguration configuration)
     {

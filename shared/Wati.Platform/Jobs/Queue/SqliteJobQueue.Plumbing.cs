@@ -12,7 +12,7 @@ public sealed partial class SqliteJobQueue
         while (true)
         {
             long seq;
-            JobMessage message;
+            QueueMessage message;
             int deliveries;
             using (var pick = Command(connection, tx,
                 """
@@ -25,7 +25,7 @@ public sealed partial class SqliteJobQueue
             {
                 if (!reader.Read()) return null;
                 seq = reader.GetInt64(0);
-                message = new JobMessage(reader.GetString(1), reader.GetString(2), reader.GetInt32(3));
+                message = new QueueMessage(reader.GetString(1), reader.GetString(2), reader.GetInt32(3));
                 deliveries = reader.GetInt32(4) + 1;
             }
 

@@ -40,12 +40,12 @@ public sealed partial class SqliteJobQueue : IJobQueueProducer, IJobQueueConsume
         SqliteQueueSchema.Create(connection);
     }
 
-    public async Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
+    public async Task<bool> EnqueueAsync(string queue, QueueMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         ArgumentNullException.ThrowIfNull(message);
-        ArgumentException.ThrowIfNullOrEmpty(message.JobId);
-        ArgumentException.ThrowIfNullOrEmpty(message.Model);
+        ArgumentException.ThrowIfNullOrEmpty(message.Id);
+        ArgumentException.ThrowIfNullOrEmpty(message.Kind);
         var delayMs = Milliseconds(delay ?? TimeSpan.Zero, nameof(delay));
 
         var added = await WriteAsync((connection, tx) =>
@@ -58,7 +58,7 @@ public sealed partial class SqliteJobQueue : IJobQueueProducer, IJobQueueConsume
                 VALUES ($queue, $job, $model, $attempt, $now, $visible, 0, 'active')
                 ON CONFLICT DO NOTHING
                 """,
-                ("$queue", queue), ("$job", message.JobId), ("$model", message.Model),
+                ("$queue", queue), ("$job", message.Id), ("$model", message.Kind),
                 ("$attempt", message.Attempt), ("$now", now), ("$visible", now + delayMs));
             return insert.ExecuteNonQuery() == 1;
         }, cancellationToken).ConfigureAwait(false);
@@ -203,7 +203,7 @@ public sealed partial class SqliteJobQueue : IJobQueueProducer, IJobQueueConsume
             letters.Add(new DeadLetter(
                 queue,
                 reader.GetInt64(0),
-                new JobMessage(reader.GetString(1), reader.GetString(2), reader.GetInt32(3)),
+                new QueueMessage(reader.GetString(1), reader.GetString(2), reader.GetInt32(3)),
                 reader.GetInt32(4),
                 reader.GetString(5),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));

@@ -4,6 +4,8 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using StoredMessage = Azure.Storage.Queues.Models.QueueMessage;
+using QueueMessage = Wati.Platform.Jobs.Queue.QueueMessage;
 
 namespace Wati.Platform.Jobs.Queue;
 
@@ -104,10 +106,10 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
     /// <summary>Creates one queue (no poison queue) where missing.</summary>
     public Task CreateQueueAsync(string name, CancellationToken cancellationToken = default) => GetAsync(name, cancellationToken);
 
-    public async Task<bool> EnqueueAsync(string queue, JobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
+    public async Task<bool> EnqueueAsync(string queue, QueueMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        ArgumentException.ThrowIfNullOrEmpty(message.JobId);
+        ArgumentException.ThrowIfNullOrEmpty(message.Id);
         var client = await GetAsync(queue, cancellationToken).ConfigureAwait(false);
         await client.SendMessageAsync(Serialize(message), Visibility(delay), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken)
             .ConfigureAwait(false);
@@ -125,7 +127,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         while (true)
         {
             var wake = _signals.Next(queue);
-            QueueMessage[] received = (await client.ReceiveMessagesAsync(1, visibilityTimeout, cancellationToken).ConfigureAwait(false)).Value;
+            StoredMessage[] received = (await client.ReceiveMessagesAsync(1, visibilityTimeout, cancellationToken).ConfigureAwait(false)).Value;
             if (received.Length == 1)
             {
                 var m = received[0];
@@ -189,7 +191,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
         var poison = await GetAsync(queue + PoisonSuffix, cancellationToken).ConfigureAwait(false);
         var undecodable = UndecodableMessages.Collect();
-        QueueMessage[] received = (await poison.ReceiveMessagesAsync(Math.Min(32, take), DeadLetterVisibility, cancellationToken)
+        StoredMessage[] received = (await poison.ReceiveMessagesAsync(Math.Min(32, take), DeadLetterVisibility, cancellationToken)
             .ConfigureAwait(false)).Value;
         // A message that names no job (or cannot even be decoded: the client leaves those out) has nothing to
         // settle: it stays for the admin, visible again at once so that the listing (a peek) shows it.
@@ -266,7 +268,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         // Deleting needs a pop receipt, which only a receive gives: take a few, delete the one, give the rest back at once.
         var client = await GetAsync(name, cancellationToken).ConfigureAwait(false);
         var undecodable = UndecodableMessages.Collect();
-        QueueMessage[] received = (await client.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false)).Value;
+        StoredMessage[] received = (await client.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false)).Value;
         var found = false;
         foreach (var (mid, receipt) in received.Select(m => (m.MessageId, m.PopReceipt))
                      .Concat(undecodable.Where(u => u.PopReceipt is not null).Select(u => (u.MessageId, u.PopReceipt!))))
@@ -422,16 +424,16 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         return TimeSpan.FromSeconds(seconds);
     }
 
-    private static string Serialize(JobMessage message) =>
-        JsonSerializer.Serialize(new WireMessage(message.JobId, message.Model, message.Attempt));
+    private static string Serialize(QueueMessage message) =>
+        JsonSerializer.Serialize(new WireMessage(message.Id, message.Kind, message.Attempt));
 
     /// <summary>The message of a body in the design's JSON; null when it is not one.</summary>
-    public static JobMessage? TryParse(string body)
+    public static QueueMessage? TryParse(string body)
     {
         try
         {
             return JsonSerializer.Deserialize<WireMessage>(body) is { JobId.Length: > 0, Model.Length: > 0 } w
-                ? new JobMessage(w.JobId, w.Model, Math.Max(1, w.Attempt))
+                ? new QueueMessage(w.JobId, w.Model, Math.Max(1, w.Attempt))
                 : null;
         }
         catch (JsonException)
@@ -440,7 +442,7 @@ public sealed class StorageJobQueue : IJobQueueProducer, IJobQueueConsumer
         }
     }
 
-    /// <summary>Design section 9's message: <c>{"job_id","model","attempt"}</c>.</summary>
+    /// <summary>Design section 9's message: <c>{"job_id","model","attempt"}</c>, the names every sent message has carried (never change them).</summary>
     private sealed record WireMessage(
         [property: System.Text.Json.Serialization.JsonPropertyName("job_id")] string JobId,
         [property: System.Text.Json.Serialization.JsonPropertyName("model")] string Model,
