@@ -83,8 +83,19 @@ public sealed class ModelCatalogTests
         Assert.Throws<ArgumentException>(() => new ModelSchema([new ModelInput("a", InputKind.Text, "a"), new ModelInput("a", InputKind.Text, "b")]));
     }
 
+    [Fact]
+    public void A_price_per_second_counts_the_duration_input_whether_read_from_the_form_or_from_the_stored_params()
+    {
+        var model = new Declared("clip", "v1/models/clip", new ModelPrice(2, PricePer.Second));
+        var fromForm = new ModelValues(new JsonObject { ["duration_seconds"] = 5 });
+        var stored = model.FromJson(model.ToJson(fromForm));
+
+        Assert.Equal((5L, 5L), (model.Units(fromForm), model.Units(stored)));
+        Assert.Equal("{\"duration_seconds\":5}", model.ToJson(stored).GetRawText());
+    }
+
     /// <summary>A definition as settings would build one: its values kept as a bag, on the generic route.</summary>
-    private sealed class Declared(string name, string route) : ModelDefinition
+    private sealed class Declared(string name, string route, ModelPrice? price = null) : ModelDefinition
     {
         public override string Name => name;
         public override string Route => route;
@@ -92,7 +103,7 @@ public sealed class ModelCatalogTests
         public override string Description => "declared";
         public override IReadOnlyList<ModelInput> Inputs { get; } = [new("image", InputKind.Image, "The image")];
         public override OutputKind OutputKind => OutputKind.Image;
-        public override ModelPrice Price { get; } = new(1, PricePer.Call);
+        public override ModelPrice Price { get; } = price ?? new(1, PricePer.Call);
         public override ModelParameters Bind(ModelValues values) => values;
         public override ModelParameters FromJson(JsonElement json) => new ModelValues(JsonNode.Parse(json.GetRawText())!.AsObject());
         public override IReadOnlyList<ModelOutput> RunLocal(ModelParameters parameters, Wati.Platform.Models.Local.LocalInputs inputs,

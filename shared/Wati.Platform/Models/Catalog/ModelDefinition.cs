@@ -121,8 +121,8 @@ public abstract class ModelDefinition
 
     /// <summary>Seconds of output a call asks for, for a <see cref="PricePer.Second"/> price; a code model with its own record overrides it.</summary>
     protected virtual long DurationOf(ModelParameters parameters) =>
-        parameters is ModelValues bag && bag.Find(ModelPrice.DurationInput) is { } seconds
-            ? (long)Math.Ceiling(seconds.GetValue<double>())
+        parameters is ModelValues bag && bag.Find(ModelPrice.DurationInput) is not null
+            ? (long)Math.Ceiling(bag.Double(ModelPrice.DurationInput))
             : throw new InvalidOperationException($"model '{Name}' is priced per second but has no {ModelPrice.DurationInput}");
 
     /// <summary>

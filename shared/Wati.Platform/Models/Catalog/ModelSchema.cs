@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Wati.Platform.Http;
 using Wati.Platform.Uploads;
@@ -69,21 +70,23 @@ public sealed class ModelSchema
 
 /// <summary>
 /// A validated value bag: the model's non-image inputs by name, typed (numbers as JSON numbers). Code
-/// models bind it to their parameter record; a definition built from settings keeps it as is.
+/// models bind it to their parameter record; a definition built from settings keeps it as is. Values
+/// are read by their JSON text, so an integer reads as a number too, whether parsed from a form or from
+/// a stored job's <c>params</c>.
 /// </summary>
 public sealed record ModelValues(JsonObject Values) : ModelParameters
 {
     /// <summary>An integer input's value (its default when it had one).</summary>
     /// <exception cref="InvalidOperationException">It is absent.</exception>
-    public int Int(string name) => Get(name).GetValue<int>();
+    public int Int(string name) => Get(name).Deserialize<int>();
 
     /// <summary>A number input's value.</summary>
     /// <exception cref="InvalidOperationException">It is absent.</exception>
-    public double Double(string name) => Get(name).GetValue<double>();
+    public double Double(string name) => Get(name).Deserialize<double>();
 
     /// <summary>A text or enum input's value.</summary>
     /// <exception cref="InvalidOperationException">It is absent.</exception>
-    public string String(string name) => Get(name).GetValue<string>();
+    public string String(string name) => Get(name).Deserialize<string>()!;
 
     /// <summary>The value, or null when it is absent.</summary>
     public JsonNode? Find(string name) => Values.TryGetPropertyValue(name, out var value) ? value : null;
