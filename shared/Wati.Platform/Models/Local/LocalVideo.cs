@@ -49,10 +49,11 @@ internal static class LocalVideo
 
         var count = durationSeconds * o.Fps;
         var frames = new Image[count];
+        using var bilinear = Interpolate.NewFromName("bilinear");
         for (var i = 0; i < count; i++)
         {
             ct.ThrowIfCancellationRequested();
-            var frame = Frame(source, width, height, o.Zoom, count == 1 ? 0 : (double)i / (count - 1));
+            var frame = Frame(source, bilinear, width, height, o.Zoom, count == 1 ? 0 : (double)i / (count - 1));
             frames[i] = FadeIn(frame, i, o.Fps / 2);
             onFrame?.Invoke(i);
         }
@@ -99,17 +100,16 @@ internal static class LocalVideo
     /// One frame at progress <paramref name="t"/> (0..1): magnified by 1..<paramref name="zoom"/> around a
     /// centre that drifts up a little (towards a portrait's face), kept inside the source so no edge shows.
     /// </summary>
-    private static Image Frame(Image source, int width, int height, double zoom, double t)
+    private static Image Frame(Image source, Interpolate interpolate, int width, int height, double zoom, double t)
     {
-        // At a steady pace: an eased start would make the first frames so alike that the encoder merges them.
-        var eased = t;
-        var magnification = 1 + (zoom - 1) * eased;
+        // At a steady pace (linear in t): an eased start would make the first frames so alike that the encoder merges them.
+        var magnification = 1 + (zoom - 1) * t;
         var scale = magnification / zoom; // source pixels -> output pixels
         var halfW = width / (2 * scale);
         var halfH = height / (2 * scale);
         var cx = Inside(source.Width / 2.0, halfW, source.Width);
-        var cy = Inside(source.Height * (0.5 - 0.06 * eased), halfH, source.Height);
-        return source.Affine([scale, 0, 0, scale], interpolate: Interpolate.NewFromName("bilinear"),
+        var cy = Inside(source.Height * (0.5 - 0.06 * t), halfH, source.Height);
+        return source.Affine([scale, 0, 0, scale], interpolate: interpolate,
             oarea: [0, 0, width, height], odx: width / 2.0 - cx * scale, ody: height / 2.0 - cy * scale, extend: Enums.Extend.Copy);
     }
 
