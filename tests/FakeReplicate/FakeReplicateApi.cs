@@ -162,12 +162,14 @@ internal static class FakeReplicateApi
         var (width, height) = OutputSize(p.Input, fake, baseUrl);
         for (var i = 0; i < count; i++)
         {
-            var file = $"out-{i}.{(jpeg ? "jpg" : "png")}";
+            var given = p.Scenario.OutputFile;
+            var file = $"out-{i}.{given?.Extension ?? (jpeg ? "jpg" : "png")}";
             var key = $"{p.Id}/{file}";
             p.OutputKeys.Add(key);
             p.OutputUrls.Add($"{fake.DeliveryBaseUrl ?? baseUrl}/delivery/{key}");
             if (p.Scenario.MissingOutput != i)
-                fake.Deliveries[key] = jpeg ? (FakeImages.Jpeg, "image/jpeg") : (FakeImages.Png(width, height, (byte)(i + 1)), "image/png");
+                fake.Deliveries[key] = given is not null ? (given.Bytes, given.ContentType)
+                    : jpeg ? (FakeImages.Jpeg, "image/jpeg") : (FakeImages.Png(width, height, (byte)(i + 1)), "image/png");
         }
         p.Status = "succeeded";
     }

@@ -35,6 +35,7 @@ public enum FakeOutcome
 /// <see cref="OutputAsString"/>: a single output as a bare string rather than an array.
 /// <see cref="MissingOutput"/>: this output's URL (0-based) answers 404.
 /// <see cref="RetryAfterHeader"/>: a throttle also sends the <c>Retry-After</c> header (Replicate's real 429 may not).
+/// <see cref="OutputFile"/>: every output is this file (e.g. a video model's MP4) instead of a generated image.
 /// </summary>
 public sealed record FakeScenario(
     FakeOutcome Outcome = FakeOutcome.Succeed,
@@ -44,7 +45,11 @@ public sealed record FakeScenario(
     int? MissingOutput = null,
     string Error = "the model crashed",
     int RetryAfterSeconds = 7,
-    bool RetryAfterHeader = true);
+    bool RetryAfterHeader = true,
+    FakeOutputFile? OutputFile = null);
+
+/// <summary>A file a prediction outputs: its bytes, the content type it is served with, and the extension of its URL.</summary>
+public sealed record FakeOutputFile(byte[] Bytes, string ContentType, string Extension);
 
 /// <summary>A request the fake received, for tests to assert on (headers of interest only).</summary>
 public sealed record FakeRequest(string Method, string Path, string? Authorization, string? Prefer, string? ContentType, string Body,

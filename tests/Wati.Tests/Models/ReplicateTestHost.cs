@@ -30,6 +30,7 @@ internal sealed class ReplicateTestHost : IAsyncDisposable
     public FakeReplicateServer Fake { get; }
     public CapturedLogs Logs { get; }
     public ReplicateModelProvider Provider => _services.GetRequiredService<ReplicateModelProvider>();
+    public ReplicateClient Client => _services.GetRequiredService<ReplicateClient>();
     public ModelPipeline Pipeline => _services.GetRequiredService<ModelPipeline>();
     public ReplicateReadiness Readiness => _services.GetRequiredService<ReplicateReadiness>();
 
