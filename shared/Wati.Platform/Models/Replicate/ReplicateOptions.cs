@@ -5,7 +5,7 @@ namespace Wati.Platform.Models.Replicate;
 /// <summary>
 /// <c>Wati:Models:Replicate</c>: how the <c>replicate</c> provider reaches Replicate's HTTP API
 /// (https://replicate.com/docs/reference/http) and which Replicate model runs each of our models.
-/// Defaults for the four models are filled in by <see cref="ReplicateDefaults"/>.
+/// Defaults for every catalogue model (its definition's Replicate mapping) are filled in by <see cref="ReplicateDefaults"/>.
 /// </summary>
 public sealed class ReplicateOptions
 {
@@ -60,7 +60,7 @@ public sealed class ReplicateOptions
     /// </summary>
     public List<string> InputErrorMarkers { get; set; } = [];
 
-    /// <summary>Per model name (<see cref="ModelNames"/>): which Replicate model runs it and with which input names.</summary>
+    /// <summary>Per catalogue model name (<see cref="Catalog.ModelCatalog"/>): which Replicate model runs it and with which input names.</summary>
     public Dictionary<string, ReplicateModelOptions> Models { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
