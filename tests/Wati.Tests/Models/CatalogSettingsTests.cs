@@ -67,7 +67,7 @@ public sealed class CatalogSettingsTests
     {
         var catalog = Bind(Valid());
 
-        Assert.Empty(catalog.Problems(ModelNames.All));
+        Assert.Empty(catalog.Problems(ModelCatalog.Code.Select(m => m.Name)));
         var m = Assert.Single(catalog.Models);
         Assert.Equal(("upscale", "Upscales a photo", "v1/models/upscale"), (m.Name, m.Description, m.Route));
         Assert.Equal(["count", "face", "image", "mode", "prompt", "strength"], m.Inputs.Select(i => i.Field));
@@ -104,7 +104,7 @@ public sealed class CatalogSettingsTests
             var config = new ConfigurationBuilder().AddEnvironmentVariables("CATALOGTEST_").Build();
             var catalog = CatalogSettings.Bind(config);
 
-            Assert.Empty(catalog.Problems(ModelNames.All));
+            Assert.Empty(catalog.Problems(ModelCatalog.Code.Select(m => m.Name)));
             var m = Assert.Single(catalog.Models);
             Assert.Equal(("upscale", "v1/upscale", "image", "call"), (m.Name, m.Route, m.Input("image")!.KindName, m.Price.PerName));
             Assert.Equal(("nightmareai/real-esrgan", version), (m.Replicate.ModelName, m.Replicate.Version));
@@ -120,7 +120,7 @@ public sealed class CatalogSettingsTests
     {
         var catalog = Bind(new Dictionary<string, string?> { ["Wati:Models:Provider"] = "local" });
         Assert.Empty(catalog.Models);
-        Assert.Empty(catalog.Problems(ModelNames.All));
+        Assert.Empty(catalog.Problems(ModelCatalog.Code.Select(m => m.Name)));
     }
 
     // --- problems, each naming its key ---------------------------------------------------------------------------
