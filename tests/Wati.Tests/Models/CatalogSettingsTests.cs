@@ -212,7 +212,7 @@ public sealed class CatalogSettingsTests
         var settings = Valid().ToDictionary(s => s.Key.Replace(":upscale:", $":{name}:", StringComparison.Ordinal), s => s.Value);
         settings[$"Wati:Models:Catalog:{name}:Route"] = "v1/models/x";
 
-        var problems = Bind(settings).Problems(ModelNames.All).ToList();
+        var problems = Bind(settings).Problems(ModelCatalog.Code.Select(m => m.Name)).ToList();
 
         Assert.Contains($"Wati:Models:Catalog:{name}: the model name '{name}' must be 1..40 of a-z, 0-9 and '-'", problems);
     }
