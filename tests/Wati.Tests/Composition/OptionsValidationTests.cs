@@ -33,6 +33,48 @@ public sealed class OptionsValidationTests
     private static Dictionary<string, string?> Embedded(string key, string value, string dataDir) =>
         new() { ["Wati:DataDir"] = dataDir, [key] = value };
 
+    /// <summary>
+    /// The binder drops a price it cannot convert without a word, and a negative price used to start and then
+    /// answer every paid call with a 500 (the new-user check of issue 18): each stops the start naming its key.
+    /// </summary>
+    [Theory]
+    [InlineData("-1", "from 0 to")]
+    [InlineData("abc", "whole number")]
+    [InlineData("1.5", "whole number")]
+    [InlineData("99999999999999999999", "whole number")]
+    [InlineData("2000000000", "from 0 to")]
+    public void A_price_that_is_not_a_whole_number_of_credits_stops_the_start_naming_its_key(string value, string said)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "wati-options-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var failures = StartUpFailures(Embedded("Wati:Credits:Prices:gfpgan", value, dataDir));
+
+            Assert.Contains(failures, f => f.Contains("Wati:Credits:Prices:gfpgan", StringComparison.Ordinal) && f.Contains(said, StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_price_for_no_model_stops_the_start_and_a_valid_price_or_zero_does_not()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "wati-options-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Assert.Contains(StartUpFailures(Embedded("Wati:Credits:Prices:gfpgam", "3", dataDir)),
+                f => f.Contains("Wati:Credits:Prices:gfpgam names no model", StringComparison.Ordinal));
+            Assert.Empty(StartUpFailures(Embedded("Wati:Credits:Prices:gfpgan", "0", dataDir)));
+            Assert.Empty(StartUpFailures(Embedded("Wati:Credits:Prices:iclight", " 7 ", dataDir)));
+        }
+        finally
+        {
+            if (Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("Wati:Jobs:MaxAttempts", "0", "MaxAttempts")]
     [InlineData("Wati:Credits:SignupBonus", "-1", "SignupBonus")]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -95,7 +96,8 @@ public static class ModelCatalogRegistration
         services.AddSingleton<IPostConfigureOptions<CreditsOptions>, CatalogPrices>();
         services.AddOptions<CreditsOptions>().ValidateProblems((o, sp) => sp.GetRequiredService<ModelCatalog>().All
             .Where(m => !o.Prices.ContainsKey(m.Name))
-            .Select(m => $"{CreditsOptions.Section}:Prices:{m.Name} is not set: every catalogue model needs a price"));
+            .Select(m => $"{CreditsOptions.Section}:Prices:{m.Name} is not set: every catalogue model needs a price")
+            .Concat(PriceSettings.Problems(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ModelCatalog>().Names)));
         return services;
     }
 
