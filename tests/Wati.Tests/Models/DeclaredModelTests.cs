@@ -115,7 +115,7 @@ public sealed class DeclaredModelTests(DeclaredModelTests.App app) : IClassFixtu
         var job = (await user.GetAsync($"/v1/jobs/{r.Data.GetProperty("job_id").GetString()}")).Expect(200).Data;
         Assert.Equal("""{"count":3,"strength":0.5,"style":"sharp"}""", job.GetProperty("params").GetRawText());
         var listed = (await user.GetAsync("/v1/jobs?model=upscale-x")).Expect(200).Data.GetProperty("items");
-        Assert.Equal(r.Data.GetProperty("job_id").GetString(), Assert.Single(listed.EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(r.Data.GetProperty("job_id").GetString(), Assert.Single(listed.EnumerateArray()).GetProperty("job_id").GetString());
     }
 
     [Fact]
@@ -309,5 +309,70 @@ public sealed class DeclaredModelStartTests
         var failures = StartUpFailures(settings);
 
         Assert.Contains(failures, f => f.StartsWith("Wati:Models:Catalog:upscale-z:Route 'v1/upscale' is already model 'upscale-x''s", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>A declared model with its own <c>Route</c>: served there (as well as by name) and documented in the OpenAPI document.</summary>
+[Collection(LibVipsCollection.Name)]
+public sealed class DeclaredModelOwnRouteTests(DeclaredModelOwnRouteTests.App app) : IClassFixture<DeclaredModelOwnRouteTests.App>
+{
+    public sealed class App() : WatiAppFactory(new Dictionary<string, string?>(DeclaredModelTests.UpscaleX())
+    {
+        ["Wati:Models:Catalog:upscale-x:Route"] = "v1/upscale",
+        ["Wati:Credits:SignupBonus"] = "100",
+    });
+
+    private readonly ApiClient _api = app.Api();
+
+    [Fact]
+    public async Task It_is_served_and_documented_at_its_own_route()
+    {
+        var (user, _) = await _api.NewUserAsync();
+        var photo = VipsTestImages.Photo(64, 48);
+
+        // Straight through HttpClient: the test suite's contract check reads the document of the code routes only.
+        using var call = new HttpRequestMessage(HttpMethod.Post, "/v1/upscale") { Content = JobsApiTests.Form(("image", photo), ("count", 2)) };
+        call.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", user.Bearer);
+        using var answer = await _api.Http.SendAsync(call);
+        Assert.Equal(200, (int)answer.StatusCode);
+        using var body = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        Assert.Equal(2, body.RootElement.GetProperty("data").GetProperty("outputs").GetArrayLength());
+        Assert.Equal("6", answer.Headers.GetValues("X-Credits-Charged").Single());
+        (await user.SendAsync(HttpMethod.Post, "/v1/models/upscale-x", JobsApiTests.Form(("image", photo)))).Expect(200);
+        (await user.GetAsync("/v1/upscale")).Expect(405, "METHOD_NOT_ALLOWED");
+        Assert.Equal("/v1/upscale", (await _api.GetAsync("/v1/models/upscale-x")).Expect(200).Data.GetProperty("route").GetString());
+
+        using var doc = JsonDocument.Parse(await _api.Http.GetStringAsync("/openapi/v1.json"));
+        var post = doc.RootElement.GetProperty("paths").GetProperty("/v1/upscale").GetProperty("post");
+        Assert.Equal(("DeclaredUpscaleX", "Upscale and vary"), (post.GetProperty("operationId").GetString(), post.GetProperty("summary").GetString()));
+        var form = post.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties");
+        Assert.Equal(1.0, form.GetProperty("strength").GetProperty("maximum").GetDouble());
+    }
+
+    [Fact]
+    public async Task The_functions_catch_all_serves_it_too()
+    {
+        using var data = new TempDir();
+        var settings = new Dictionary<string, string?>(DeclaredModelTests.UpscaleX())
+        {
+            ["Wati:DataDir"] = data.Path,
+            ["Wati:Models:Catalog:upscale-x:Route"] = "v1/upscale",
+        };
+        using var worker = Wati.Tests.Functions.FunctionsApp.Build(settings);
+        var catchAll = ActivatorUtilities.CreateInstance<Wati.Functions.Http.NoRouteFunction>(worker.Services);
+
+        async Task<int> Call(string method, string path)
+        {
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = worker.Services };
+            context.Request.Method = method;
+            context.Request.Path = path;
+            context.Response.Body = new MemoryStream();
+            await (await catchAll.NoRoute(context.Request, default)).ExecuteAsync(context);
+            return context.Response.StatusCode;
+        }
+
+        Assert.Equal(401, await Call("POST", "/v1/upscale")); // the model's route: it wants a caller
+        Assert.Equal(405, await Call("GET", "/v1/upscale"));
+        Assert.Equal(404, await Call("POST", "/v1/upscale-y"));
     }
 }

@@ -66,6 +66,11 @@ public sealed class DeclaredModel : ModelDefinition
     /// <summary>The integer input that sets how many images a call makes (<c>Output:CountFrom</c>); null unless the output is <c>images</c>.</summary>
     public string? CountFrom { get; }
 
+    /// <summary><c>Declared{PascalName}</c> when the model has its own route (documented and named by it); null on the generic route.</summary>
+    public override string? OperationId => HasOwnRoute
+        ? "Declared" + string.Concat(Name.Split('-', StringSplitOptions.RemoveEmptyEntries).Select(p => char.ToUpperInvariant(p[0]) + p[1..]))
+        : null;
+
     /// <summary>Whether <see cref="Route"/> is the model's own path rather than the generic <c>v1/models/{name}</c>.</summary>
     public bool HasOwnRoute => !string.Equals(Route, "v1/models/" + Name, StringComparison.Ordinal);
 

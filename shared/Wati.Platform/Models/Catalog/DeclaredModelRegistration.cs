@@ -23,9 +23,11 @@ public static class DeclaredModelRegistration
         if (problems.Count > 0)
         {
             services.AddOptions<WatiOptions>().ValidateOnStart().ValidateProblems((_, _) => problems);
+            services.AddSingleton<DeclaredRoutes>();
             return services;
         }
         foreach (var model in declared.Models) services.AddSingleton<ModelDefinition>(new DeclaredModel(model));
+        services.AddSingleton<DeclaredRoutes>();
         return services;
     }
 
