@@ -218,7 +218,7 @@ public sealed class DeclaredModelReplicateTests
     }
 
     /// <summary>The host with the replicate provider (a host setting: the provider switch is read while services are registered).</summary>
-    private sealed class ReplicateApp(IDictionary<string, string?> settings) : WatiAppFactory(settings)
+    internal sealed class ReplicateApp(IDictionary<string, string?> settings) : WatiAppFactory(settings)
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -374,5 +374,77 @@ public sealed class DeclaredModelOwnRouteTests(DeclaredModelOwnRouteTests.App ap
         Assert.Equal(401, await Call("POST", "/v1/upscale")); // the model's route: it wants a caller
         Assert.Equal(405, await Call("GET", "/v1/upscale"));
         Assert.Equal(404, await Call("POST", "/v1/upscale-y"));
+    }
+}
+
+/// <summary>Declared <c>video</c> and <c>audio</c> models: the local stand-ins for their output kind, and Replicate's outputs taken as that kind.</summary>
+[Collection(LibVipsCollection.Name)]
+public sealed class DeclaredMediaModelTests
+{
+    /// <summary><c>clip-x</c>: an image and a duration, a video; <c>tone-x</c>: a prompt, an audio clip. Both per call.</summary>
+    public static Dictionary<string, string?> ClipAndTone() => new()
+    {
+        ["Wati:Models:Catalog:clip-x:Inputs:photo:Kind"] = "image",
+        ["Wati:Models:Catalog:clip-x:Inputs:duration_seconds:Kind"] = "integer",
+        ["Wati:Models:Catalog:clip-x:Inputs:duration_seconds:Min"] = "1",
+        ["Wati:Models:Catalog:clip-x:Inputs:duration_seconds:Max"] = "2",
+        ["Wati:Models:Catalog:clip-x:Inputs:duration_seconds:Default"] = "1",
+        ["Wati:Models:Catalog:clip-x:Output:Kind"] = "video",
+        ["Wati:Models:Catalog:clip-x:Price:Credits"] = "4",
+        ["Wati:Models:Catalog:clip-x:Replicate:Model"] = "acme/clipper",
+        ["Wati:Models:Catalog:clip-x:Replicate:Inputs:start_image"] = "photo",
+        ["Wati:Models:Catalog:clip-x:Replicate:Inputs:duration"] = "duration_seconds",
+        ["Wati:Models:Catalog:tone-x:Inputs:prompt:Kind"] = "text",
+        ["Wati:Models:Catalog:tone-x:Inputs:prompt:Required"] = "true",
+        ["Wati:Models:Catalog:tone-x:Inputs:prompt:MaxLength"] = "100",
+        ["Wati:Models:Catalog:tone-x:Output:Kind"] = "audio",
+        ["Wati:Models:Catalog:tone-x:Price:Credits"] = "2",
+        ["Wati:Models:Catalog:tone-x:Replicate:Model"] = "acme/tones",
+        ["Wati:Models:Catalog:tone-x:Replicate:Inputs:text"] = "prompt",
+        ["Wati:Credits:SignupBonus"] = "100",
+    };
+
+    [Fact]
+    public async Task Locally_a_video_model_makes_an_animated_webp_and_an_audio_model_a_wav()
+    {
+        using var app = new WatiAppFactory(ClipAndTone());
+        var (user, _) = await app.Api().NewUserAsync();
+
+        var clip = (await user.SendAsync(HttpMethod.Post, "/v1/models/clip-x", JobsApiTests.Form(("photo", VipsTestImages.Photo(64, 48))))).Expect(200);
+        var video = await app.Api().Http.GetAsync(new Uri(clip.Data.GetProperty("url").GetString()!).PathAndQuery);
+        Assert.Equal("image/webp", video.Content.Headers.ContentType?.MediaType);
+        Assert.True(Wati.Platform.Models.MediaProbe.IsAnimatedWebP(await video.Content.ReadAsByteArrayAsync()));
+        Assert.Equal("4", clip.Headers.GetValues("X-Credits-Charged").Single());
+
+        var tone = (await user.SendAsync(HttpMethod.Post, "/v1/models/tone-x", JobsApiTests.Form(("prompt", "rain on a roof")))).Expect(200);
+        var audio = await app.Api().Http.GetAsync(new Uri(tone.Data.GetProperty("url").GetString()!).PathAndQuery);
+        var wav = await audio.Content.ReadAsByteArrayAsync();
+        Assert.Equal(("audio/wav", "RIFF", "WAVE"), (audio.Content.Headers.ContentType?.MediaType,
+            System.Text.Encoding.ASCII.GetString(wav, 0, 4), System.Text.Encoding.ASCII.GetString(wav, 8, 4)));
+        Assert.Equal("94", (await user.GetAsync("/v1/credits")).Expect(200).Data.GetProperty("balance").GetString());
+    }
+
+    [Fact]
+    public async Task On_replicate_a_video_models_output_is_taken_as_a_video()
+    {
+        await using var fake = await FakeReplicateServer.StartAsync(token: ReplicateTestHost.Token);
+        var settings = ClipAndTone();
+        settings["Wati:Models:Replicate:Token"] = ReplicateTestHost.Token;
+        settings["Wati:Models:Replicate:BaseUrl"] = fake.BaseUrl;
+        settings["Wati:Models:Replicate:PollInitialDelayMs"] = "5";
+        settings["Wati:Models:RetryBaseDelayMs"] = "1";
+        using var app = new DeclaredModelReplicateTests.ReplicateApp(settings);
+        var (user, _) = await app.Api().NewUserAsync();
+        var mp4 = MediaSamples.IsoMedia();
+        fake.Script(new FakeScenario(OutputAsString: true, OutputFile: new FakeOutputFile(mp4, "video/mp4", "mp4")));
+
+        var r = (await user.SendAsync(HttpMethod.Post, "/v1/models/clip-x", JobsApiTests.Form(("photo", TinyImages.Png(6, 4, seed: 3)), ("duration_seconds", 2)))).Expect(200);
+
+        var input = JsonNode.Parse(Assert.Single(fake.Requests, q => q.Method == "POST" && q.Path.EndsWith("/predictions", StringComparison.Ordinal)).Body)!["input"]!;
+        Assert.Equal(2, input["duration"]!.GetValue<int>());
+        Assert.StartsWith("data:image/png;base64,", input["start_image"]!.GetValue<string>());
+        var stored = await app.Api().Http.GetAsync(new Uri(r.Data.GetProperty("url").GetString()!).PathAndQuery);
+        Assert.Equal("video/mp4", stored.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(mp4, await stored.Content.ReadAsByteArrayAsync());
     }
 }
