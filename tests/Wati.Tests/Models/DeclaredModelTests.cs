@@ -290,6 +290,45 @@ public sealed class DeclaredModelStartTests
         Assert.Contains(failures, f => f.StartsWith(expected, StringComparison.Ordinal));
     }
 
+    /// <summary>As an operator meets it: environment variables, <c>dotnet Wati.Server.dll</c>, one message and exit code 2.</summary>
+    [Fact]
+    public async Task The_server_process_does_not_start_and_names_the_key()
+    {
+        using var data = new TempDir();
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(ServerProcessTests.ServerOutputDir(), "Wati.Server.dll"));
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add($"http://127.0.0.1:{ServerProcessTests.FreePort()}");
+        psi.Environment["Wati__DataDir"] = data.File("data");
+        foreach (var (key, value) in With(("Inputs:strength:Kind", "float"), ("Inputs:count:Max", "0")))
+            psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(limit.Token);
+
+        var said = await stderr + await stdout;
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("wati: not started; fix these settings and start again:", said);
+        Assert.Contains($"{Key}:Inputs:strength:Kind 'float' is unknown", said);
+        Assert.Contains($"{Key}:Inputs:count: Min 1 is greater than Max 0", said);
+        Assert.DoesNotContain("   at ", said);
+    }
+
+    [Fact]
+    public void The_functions_worker_does_not_start_either()
+    {
+        using var data = new TempDir();
+        var settings = With(("Output:Kind", "gif"));
+        settings["Wati:DataDir"] = data.Path;
+        using var worker = Wati.Tests.Functions.FunctionsApp.Build(settings);
+
+        var e = Assert.ThrowsAny<OptionsValidationException>(() => worker.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains($"{Key}:Output:Kind 'gif' is unknown", e.Message);
+    }
+
     [Fact]
     public void A_name_taken_by_a_code_model_stops_the_start()
     {
