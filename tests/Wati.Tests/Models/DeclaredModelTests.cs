@@ -282,8 +282,9 @@ public sealed class DeclaredModelStartTests
     [InlineData("Route", "v1/gfpgan", $"{Key}:Route 'v1/gfpgan' is already model 'gfpgan''s")]
     [InlineData("Route", "v1/jobs", $"{Key}:Route 'v1/jobs' is already the platform route GET /v1/jobs's")]
     [InlineData("Route", "v1/models/other", $"{Key}:Route 'v1/models/other' is under v1/models/")]
+    [InlineData("Inputs:count:Default", null, $"{Key}:Inputs:count sets the number of outputs (Output:CountFrom), so it needs a Default or Required=true")]
     [InlineData("Replicate:Inputs:scale_value", "strength", $"{Key}:Replicate:Inputs:strength_value sends input 'strength' a second time")]
-    public void A_mistake_stops_the_start_naming_the_key(string key, string value, string expected)
+    public void A_mistake_stops_the_start_naming_the_key(string key, string? value, string expected)
     {
         var failures = StartUpFailures(With((key, value)));
 

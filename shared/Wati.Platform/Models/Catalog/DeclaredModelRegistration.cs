@@ -34,8 +34,8 @@ public static class DeclaredModelRegistration
     /// <summary>
     /// <see cref="CatalogSettings.Problems"/> with the code models' names reserved, then what only the whole platform
     /// knows: a <c>Route</c> that a code model, another declaration or a platform route already has (or one under
-    /// <c>v1/models/</c> other than the model's own, which <c>POST /v1/models/{name}</c> would take), and one of our
-    /// inputs sent under two Replicate names.
+    /// <c>v1/models/</c> other than the model's own, which <c>POST /v1/models/{name}</c> would take), one of our
+    /// inputs sent under two Replicate names, and an <c>Output:CountFrom</c> input with neither a default nor <c>Required</c>.
     /// </summary>
     public static IEnumerable<string> Problems(CatalogSettings declared)
     {
@@ -57,6 +57,11 @@ public static class DeclaredModelRegistration
                     yield return $"{model.Key}:Route '{model.Route}' is under v1/models/, where only '{generic}' is this model's";
             }
             taken.Add((model.Route, $"model '{model.Name}'"));
+
+            // The count charged must be the count asked for: an absent count would leave it to Replicate's own default.
+            if (model.Output.KindName == "images" && model.Output.CountFrom is { } countFrom && model.Input(countFrom) is { } count &&
+                count.Default is null && !count.IsRequired)
+                yield return $"{model.Key}:Inputs:{count.Field} sets the number of outputs (Output:CountFrom), so it needs a Default or Required=true";
 
             foreach (var twice in model.Replicate.Inputs.Where(p => model.Input(p.Value) is not null)
                          .GroupBy(p => model.Input(p.Value)!.Field, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
