@@ -196,6 +196,16 @@ public static class ServerHost
                 .WithName(route.Name);
         }
 
+        // The own routes of models declared in settings (known once configuration is read): POST, and 405 for other methods.
+        foreach (var route in app.Services.GetRequiredService<Wati.Platform.Models.Catalog.DeclaredRoutes>().All)
+        {
+            app.MapMethods("/" + route.Template, [route.Method], async ctx =>
+                    await (await Pipeline(ctx).RunAsync(route, ctx.Request, RouteArgs.Empty, ctx.RequestAborted)).ExecuteAsync(ctx))
+                .WithName(route.Name);
+            app.MapMethods("/" + route.Template, StandardMethods.Except([route.Method]).ToArray(),
+                ctx => Pipeline(ctx).NoRoute(ctx, pathExists: true).ExecuteAsync(ctx));
+        }
+
         foreach (var group in RouteTable.All.GroupBy(r => r.Template))
         {
             var others = StandardMethods.Except(group.Select(r => r.Method)).ToArray();

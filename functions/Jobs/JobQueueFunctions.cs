@@ -27,4 +27,9 @@ public sealed class JobQueueFunctions(QueueDelivery delivery)
     [Function(nameof(JobsIcLight))]
     public Task JobsIcLight([QueueTrigger(QueueNames.IcLight, Connection = QueueConnection)] string body, FunctionContext context) =>
         delivery.DeliverAsync(QueueNames.IcLight, body, TriggerData.DequeueCount(context), context.CancellationToken);
+
+    /// <summary>Every model declared in settings (<c>Wati:Models:Catalog</c>) shares this queue and the same handler.</summary>
+    [Function(nameof(JobsDeclaredModels))]
+    public Task JobsDeclaredModels([QueueTrigger(QueueNames.DeclaredModels, Connection = QueueConnection)] string body, FunctionContext context) =>
+        delivery.DeliverAsync(QueueNames.DeclaredModels, body, TriggerData.DequeueCount(context), context.CancellationToken);
 }

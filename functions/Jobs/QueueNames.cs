@@ -17,6 +17,9 @@ public static class QueueNames
     public const string ReplaceBackground = "jobs-" + ModelNames.ReplaceBackground;
     public const string IcLight = "jobs-" + ModelNames.IcLight;
 
+    /// <summary>The queue shared by the models declared in settings (<see cref="Wati.Platform.Models.Catalog.ModelCatalog.SharedQueue"/>).</summary>
+    public const string DeclaredModels = Wati.Platform.Models.Catalog.ModelCatalog.SharedQueue;
+
     public const string Poison = StorageJobQueue.PoisonSuffix;
 
     /// <summary>The batch feeder's queue (<see cref="Wati.Platform.Batches.BatchesService.Queue"/>).</summary>

@@ -39,6 +39,7 @@ public static class PlatformServices
         services.AddTables(configuration);
         services.AddObjectStorage(configuration);
         services.AddJobQueue(configuration);
+        services.AddDeclaredModels(configuration);
         services.AddModelCatalog();
         services.AddModelProvider(configuration);
 

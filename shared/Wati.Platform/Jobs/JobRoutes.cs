@@ -45,8 +45,9 @@ public static class JobRoutes
         "Charged, queued and run; waits for the result (Prefer: wait=N, at most 200 s) or answers 202 at once " +
         "(Prefer: respond-async). Uploads: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) and 40 MP (400).";
 
-    /// <summary>A model's own route, documented from its definition: the form from its declared inputs.</summary>
-    private static RouteDef<Deps> ModelRoute(ModelDefinition model) =>
+    /// <summary>A model's own route, documented from its definition: the form from its declared inputs (also the own routes of
+    /// models declared in settings, <see cref="DeclaredRoutes"/>).</summary>
+    internal static RouteDef<Deps> ModelRoute(ModelDefinition model) =>
         new(model.OperationId!, "POST", model.Route, RouteAuth.User, (rc, deps) => SubmitAsync(rc, deps, deps.Catalog.Get(model.Name)))
         {
             Doc = new(model.Description)

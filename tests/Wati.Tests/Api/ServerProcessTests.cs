@@ -113,7 +113,7 @@ public sealed class ServerProcessTests
     }
 
     /// <summary>The server project's own build output (same configuration as this test assembly).</summary>
-    private static string ServerOutputDir()
+    internal static string ServerOutputDir()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "WatiAigc.sln"))) dir = dir.Parent;
@@ -124,7 +124,7 @@ public sealed class ServerProcessTests
         return serverDir;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -65,7 +65,7 @@ public sealed class FunctionsMetadataTests
     public void Each_model_queue_and_its_poison_queue_has_exactly_one_queue_function_on_the_adapters_queue()
     {
         var queues = Triggers().Where(t => t.Type == "queueTrigger").ToList();
-        var expected = ModelCatalog.Code.Select(m => m.Queue).SelectMany(q => new[] { q, q + StorageJobQueue.PoisonSuffix })
+        var expected = ModelCatalog.Queues.SelectMany(q => new[] { q, q + StorageJobQueue.PoisonSuffix })
             .Concat(OtherQueues).Order().ToArray();
 
         Assert.Equal(expected, queues.Select(t => t.Binding.GetProperty("queueName").GetString()!).Order().ToArray());
@@ -83,7 +83,7 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("*/30 * * * * *", timers.Single(t => t.Function == "SweepLostJobs").Binding.GetProperty("schedule").GetString());
         var catchAll = Assert.Single(triggers, t => t.Function == CatchAll);
         Assert.Equal("{*path}", catchAll.Binding.GetProperty("route").GetString());
-        Assert.Equal(Served.Count + 1 + 2 * ModelCatalog.Code.Count + OtherQueues.Length + Timers.Length, triggers.Count);
+        Assert.Equal(Served.Count + 1 + 2 * ModelCatalog.Queues.Count + OtherQueues.Length + Timers.Length, triggers.Count);
         Assert.Equal(triggers.Count, triggers.Select(t => t.Function).Distinct().Count());
     }
 

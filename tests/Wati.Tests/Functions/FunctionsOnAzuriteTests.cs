@@ -157,9 +157,9 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
     {
         var catchAll = Function<NoRouteFunction>();
 
-        var unknown = await CallAsync(r => Task.FromResult(catchAll.NoRoute(r)), "GET", "/v1/nothing/here");
-        var wrongMethod = await CallAsync(r => Task.FromResult(catchAll.NoRoute(r)), "PUT", "/v1/jobs/job_123");
-        var files = await CallAsync(r => Task.FromResult(catchAll.NoRoute(r)), "GET", "/files/a/b");
+        var unknown = await CallAsync(r => catchAll.NoRoute(r, default), "GET", "/v1/nothing/here");
+        var wrongMethod = await CallAsync(r => catchAll.NoRoute(r, default), "PUT", "/v1/jobs/job_123");
+        var files = await CallAsync(r => catchAll.NoRoute(r, default), "GET", "/files/a/b");
 
         Assert.Equal((404, "NOT_FOUND"), (unknown.Status, unknown.Json.GetProperty("error").GetProperty("code").GetString()));
         Assert.Equal((405, "METHOD_NOT_ALLOWED"), (wrongMethod.Status, wrongMethod.Json.GetProperty("error").GetProperty("code").GetString()));

@@ -21,6 +21,13 @@ public static class ApiDocument
     /// <summary>The document as JSON, built once per process.</summary>
     public static string Json => Cached.Value;
 
+    /// <summary>
+    /// The document with <paramref name="extra"/> routes beside the table's (the own routes of models declared in
+    /// settings, <see cref="Models.Catalog.DeclaredRoutes"/>); <see cref="Json"/> when there are none.
+    /// </summary>
+    public static string JsonWith(IReadOnlyList<RouteDef> extra) =>
+        extra is not { Count: > 0 } ? Json : Serialize(Build(RouteTable.All.Concat(extra)));
+
     /// <summary>Builds the document of <paramref name="routes"/>.</summary>
     /// <exception cref="InvalidOperationException">A route has no <see cref="RouteDef.Doc"/>, or two schema types share a name.</exception>
     public static OpenApiDocument Build(IEnumerable<RouteDef> routes)

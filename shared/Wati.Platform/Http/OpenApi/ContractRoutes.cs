@@ -39,22 +39,31 @@ public static class ContractRoutes
 
     private const string Init = "window.ui = SwaggerUIBundle({ url: '/openapi/v1.json', dom_id: '#swagger-ui', deepLinking: true });\n";
 
-    public static IEnumerable<RouteDef<NoDeps>> All =>
+    public static IEnumerable<RouteDef> All =>
     [
-        new("OpenApiDocument", "GET", ApiDocument.Path, RouteAuth.None,
-            (_, _) => Task.FromResult<IResult>(new TextResult(ApiDocument.Json, "application/json; charset=utf-8", null)))
+        new RouteDef<DocumentDeps>("OpenApiDocument", "GET", ApiDocument.Path, RouteAuth.None,
+            (_, deps) => Task.FromResult<IResult>(new TextResult(deps.Json, "application/json; charset=utf-8", null)))
         {
             Doc = new("This OpenAPI 3.1 document") { Shape = ResponseShape.Raw, RawContentType = "application/json" },
         },
-        new("Docs", "GET", "docs", RouteAuth.None, (_, _) => Task.FromResult<IResult>(new TextResult(Page, "text/html; charset=utf-8", DocsCsp)))
+        new RouteDef<NoDeps>("Docs", "GET", "docs", RouteAuth.None, (_, _) => Task.FromResult<IResult>(new TextResult(Page, "text/html; charset=utf-8", DocsCsp)))
         {
             Doc = new("The API reference page (Swagger UI)") { Shape = ResponseShape.Raw, RawContentType = "text/html" },
         },
-        new("DocsAsset", "GET", "docs/{asset}", RouteAuth.None, Asset)
+        new RouteDef<NoDeps>("DocsAsset", "GET", "docs/{asset}", RouteAuth.None, Asset)
         {
             Doc = new("A file of the docs page") { Shape = ResponseShape.Raw, RawContentType = "application/octet-stream" },
         },
     ];
+
+    /// <summary>What the document route uses: the own routes of models declared in settings, documented beside the table's (built once).</summary>
+    public sealed class DocumentDeps(Models.Catalog.DeclaredRoutes declared)
+    {
+        private string? json;
+
+        /// <summary>The OpenAPI document as JSON.</summary>
+        public string Json => json ??= ApiDocument.JsonWith(declared.All);
+    }
 
     private static Task<IResult> Asset(RequestContext rc, NoDeps _)
     {

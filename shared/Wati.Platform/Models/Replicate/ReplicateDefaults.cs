@@ -41,6 +41,7 @@ public sealed class ReplicateDefaults(ModelCatalog catalog) : IPostConfigureOpti
             if (!sameModel) continue;
             if (string.IsNullOrEmpty(configured.Version)) configured.Version = defaults.Version;
             foreach (var (ours, theirs) in defaults.Inputs) configured.Inputs.TryAdd(ours, theirs);
+            foreach (var (theirs, literal) in defaults.Literals) configured.Literals.TryAdd(theirs, literal);
             configured.Prompt ??= defaults.Prompt;
         }
     }

@@ -7,7 +7,7 @@ namespace Wati.Platform.Models.Replicate;
 /// <summary>
 /// Builds a prediction's <c>input</c> from one of our requests: our values by our names (the model
 /// definition's <see cref="ModelDefinition.ReplicateValues"/>), renamed through
-/// <see cref="ReplicateModelOptions.Inputs"/>. Images up to <see cref="ReplicateOptions.DataUriMaxBytes"/>
+/// <see cref="ReplicateModelOptions.Inputs"/>, plus the fixed <see cref="ReplicateModelOptions.Literals"/>. Images up to <see cref="ReplicateOptions.DataUriMaxBytes"/>
 /// go inline as data URIs, larger ones through the files API.
 /// </summary>
 internal static class ReplicateInputs
@@ -37,6 +37,7 @@ internal static class ReplicateInputs
         }
         foreach (var (field, value) in ours)
             if (Rename(model, field) is { } name) input[name] = value;
+        foreach (var (theirs, literal) in model.Literals) input[theirs] = CatalogReplicateInputs.Literal(literal);
         return (input, uploaded ? Uploaded : DataUri);
     }
 

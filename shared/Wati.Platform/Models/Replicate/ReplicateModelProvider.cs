@@ -54,11 +54,11 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
                 ConfigurationKey = $"{ReplicateOptions.Section}:Models:{request.Model}:Model",
             };
 
+        var definition = catalog.Find(request.Model) ??
+                         throw new ModelException($"the replicate provider cannot run parameters of type {request.Parameters.GetType().Name}");
         var run = request.Run;
         if (run?.ProviderState is not Pending pending)
         {
-            var definition = catalog.Find(request.Model) ??
-                             throw new ModelException($"the replicate provider cannot run parameters of type {request.Parameters.GetType().Name}");
             var (input, strategy) = await Translate(request.Model, model,
                 () => ReplicateInputs.BuildAsync(request, definition, model, Options, client, cancellationToken));
             var created = await Translate(request.Model, model, () => client.CreatePredictionAsync(model.Model, model.Version, input, Options.WaitSeconds,
@@ -89,7 +89,8 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
         var modelId = $"{model.Model}:{prediction.Version ?? model.Version ?? "latest"}";
         var outputs = prediction.Status switch
         {
-            ReplicateStatus.Succeeded => await ReplicateOutputs.DownloadAsync(prediction, client, cancellationToken),
+            ReplicateStatus.Succeeded => await ReplicateOutputs.DownloadAsync(prediction, client,
+                MediaProbe.KindOfOutput(definition.OutputKind.ToString()) ?? MediaKind.Image, cancellationToken),
             ReplicateStatus.Failed => throw Failed(prediction),
             ReplicateStatus.Aborted => throw new ModelException($"Replicate aborted prediction {prediction.Id} before it ran", isTransient: true),
             _ => throw new ModelException($"Replicate prediction {prediction.Id} was canceled"),

@@ -85,6 +85,13 @@ public sealed class ReplicateModelOptions
     public Dictionary<string, string> Inputs { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Fixed values sent on every prediction, by the Replicate model's input name: a JSON number or boolean when the
+    /// text parses as one (invariant culture), else the string (<see cref="Catalog.CatalogReplicateInputs.Literal"/>).
+    /// A model declared in settings fills it from its <c>Replicate:Inputs</c> values that name none of its inputs.
+    /// </summary>
+    public Dictionary<string, string> Literals { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// The <c>prompt</c> for models whose caller gives none (replace-style, replace-background);
     /// <c>{style}</c> is replaced by the requested style.
     /// </summary>
