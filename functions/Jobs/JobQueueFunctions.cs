@@ -27,4 +27,8 @@ public sealed class JobQueueFunctions(QueueDelivery delivery)
     [Function(nameof(JobsIcLight))]
     public Task JobsIcLight([QueueTrigger(QueueNames.IcLight, Connection = QueueConnection)] string body, FunctionContext context) =>
         delivery.DeliverAsync(QueueNames.IcLight, body, TriggerData.DequeueCount(context), context.CancellationToken);
+
+    [Function(nameof(JobsPortraitVideo))]
+    public Task JobsPortraitVideo([QueueTrigger(QueueNames.PortraitVideo, Connection = QueueConnection)] string body, FunctionContext context) =>
+        delivery.DeliverAsync(QueueNames.PortraitVideo, body, TriggerData.DequeueCount(context), context.CancellationToken);
 }

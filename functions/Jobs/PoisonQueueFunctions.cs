@@ -18,6 +18,7 @@ public sealed class PoisonQueueFunctions(QueueDelivery delivery, StorageJobQueue
     private const string ReplaceStylePoison = QueueNames.ReplaceStyle + QueueNames.Poison;
     private const string ReplaceBackgroundPoison = QueueNames.ReplaceBackground + QueueNames.Poison;
     private const string IcLightPoison = QueueNames.IcLight + QueueNames.Poison;
+    private const string PortraitVideoPoison = QueueNames.PortraitVideo + QueueNames.Poison;
     private const string BatchesPoisonQueue = QueueNames.Batches + QueueNames.Poison;
     private const string WebhooksPoisonQueue = QueueNames.Webhooks + QueueNames.Poison;
 
@@ -36,6 +37,10 @@ public sealed class PoisonQueueFunctions(QueueDelivery delivery, StorageJobQueue
     [Function(nameof(JobsIcLightPoison))]
     public Task JobsIcLightPoison([QueueTrigger(IcLightPoison, Connection = QueueConnection)] string body, FunctionContext context) =>
         SettleAsync(QueueNames.IcLight, body, context.CancellationToken);
+
+    [Function(nameof(JobsPortraitVideoPoison))]
+    public Task JobsPortraitVideoPoison([QueueTrigger(PortraitVideoPoison, Connection = QueueConnection)] string body, FunctionContext context) =>
+        SettleAsync(QueueNames.PortraitVideo, body, context.CancellationToken);
 
     [Function(nameof(BatchesPoison))]
     public Task BatchesPoison([QueueTrigger(BatchesPoisonQueue, Connection = QueueConnection)] string body, FunctionContext context) =>

@@ -135,6 +135,14 @@ public static class MediaProbe
         data.Length >= 4 && data[0] == 0xFF && (data[1] & 0xE0) == 0xE0 && (data[1] & 0x18) != 0x08 &&
         (data[1] & 0x06) != 0 && (data[2] & 0xF0) != 0xF0 && (data[2] & 0x0C) != 0x0C;
 
+    /// <summary>The media kind each output of a catalogue model of <paramref name="outputKind"/> must be.</summary>
+    public static MediaKind KindOfOutput(Catalog.OutputKind outputKind) => outputKind switch
+    {
+        Catalog.OutputKind.Video => MediaKind.Video,
+        Catalog.OutputKind.Audio => MediaKind.Audio,
+        _ => MediaKind.Image,
+    };
+
     /// <summary>The media kind a catalogue output kind expects: <c>image</c> and <c>images</c> an image, <c>video</c>, <c>audio</c>; null for anything else.</summary>
     public static MediaKind? KindOfOutput(string outputKind) => outputKind.ToLowerInvariant() switch
     {
