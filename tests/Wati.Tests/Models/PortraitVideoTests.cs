@@ -247,6 +247,39 @@ public sealed class PortraitVideoTests(PortraitVideoTests.App app) : IClassFixtu
         Assert.Contains("1920x1280", tight.Message);
     }
 
+    private static byte[] Box(string type, params byte[][] parts)
+    {
+        var body = parts.SelectMany(p => p).ToArray();
+        var size = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(size, (uint)(body.Length + 8));
+        return [.. size, .. Ascii(type), .. body];
+    }
+
+    /// <summary>A track header (ISO/IEC 14496-12 §8.3.2) of <paramref name="width"/> x <paramref name="height"/> in 16.16 fixed point.</summary>
+    private static byte[] Tkhd(int width, int height, byte version = 0)
+    {
+        var size = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(size, (uint)width << 16);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(size.AsSpan(4), (uint)height << 16);
+        return Box("tkhd", [version, 0, 0, 7], new byte[version == 1 ? 32 : 20], new byte[52], size);
+    }
+
+    /// <summary>An MP4 whose movie box comes after its media data, with an audio track (no size) before the video track.</summary>
+    private static byte[] Mp4(int width, int height, byte version = 0) =>
+        [.. IsoMedia("isom"), .. Box("moov", Box("trak", Tkhd(0, 0, version)), Box("trak", Tkhd(width, height, version)))];
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void An_mp4s_frame_size_is_read_from_its_video_track_header(byte version)
+    {
+        var info = MediaProbe.TryProbe(Mp4(720, 1280, version))!;
+
+        Assert.Equal((MediaKind.Video, "video/mp4", 720, 1280), (info.Kind, info.ContentType, info.Width, info.Height));
+        Assert.Equal((0, 0), MediaProbe.IsoFrameSize(IsoMedia("isom")));
+        Assert.Equal((0, 0), MediaProbe.IsoFrameSize(Mp4(720, 1280, version)[..^8])); // a box that runs past the data
+    }
+
     private sealed class ReplicateApp(IDictionary<string, string?> settings) : WatiAppFactory(settings)
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -272,7 +305,7 @@ public sealed class PortraitVideoTests(PortraitVideoTests.App app) : IClassFixtu
         var api = replicated.Api();
         var (portraitId, _, _) = await CreatePortraitAsync(api, Portrait);
         var user = await UserWithAsync(api, 50);
-        var mp4 = IsoMedia("isom");
+        var mp4 = Mp4(720, 1280);
         fake.Script(new FakeScenario(OutputAsString: true, OutputFile: new FakeOutputFile(mp4, "video/mp4", "mp4")));
 
         var r = (await user.SendAsync(HttpMethod.Post, "/v1/portraits/video",
@@ -295,6 +328,7 @@ public sealed class PortraitVideoTests(PortraitVideoTests.App app) : IClassFixtu
         Assert.Equal(("mp4", 10, "20"), (meta.GetProperty("format").GetString(), meta.GetProperty("duration_seconds").GetInt32(),
             meta.GetProperty("credits_charged").GetString()));
         Assert.Equal(mp4.Length, meta.GetProperty("bytes").GetInt32());
+        Assert.Equal((720, 1280), (meta.GetProperty("width").GetInt32(), meta.GetProperty("height").GetInt32())); // from the MP4's track header
         var (contentType, bytes) = await DownloadAsync(user, r.Data.GetProperty("url").GetString()!);
         Assert.Equal("video/mp4", contentType);
         Assert.Equal(mp4, bytes);
