@@ -67,7 +67,7 @@ public sealed class CatalogSettingsTests
     {
         var catalog = Bind(Valid());
 
-        Assert.Empty(catalog.Problems(ModelCatalog.CodeOnly.Names));
+        Assert.Empty(catalog.Problems(ModelCatalog.Code.Select(m => m.Name)));
         var m = Assert.Single(catalog.Models);
         Assert.Equal(("upscale", "Upscales a photo", "v1/models/upscale"), (m.Name, m.Description, m.Route));
         Assert.Equal(["count", "face", "image", "mode", "prompt", "strength"], m.Inputs.Select(i => i.Field));
@@ -104,7 +104,7 @@ public sealed class CatalogSettingsTests
             var config = new ConfigurationBuilder().AddEnvironmentVariables("CATALOGTEST_").Build();
             var catalog = CatalogSettings.Bind(config);
 
-            Assert.Empty(catalog.Problems(ModelCatalog.CodeOnly.Names));
+            Assert.Empty(catalog.Problems(ModelCatalog.Code.Select(m => m.Name)));
             var m = Assert.Single(catalog.Models);
             Assert.Equal(("upscale", "v1/upscale", "image", "call"), (m.Name, m.Route, m.Input("image")!.KindName, m.Price.PerName));
             Assert.Equal(("nightmareai/real-esrgan", version), (m.Replicate.ModelName, m.Replicate.Version));
@@ -120,7 +120,7 @@ public sealed class CatalogSettingsTests
     {
         var catalog = Bind(new Dictionary<string, string?> { ["Wati:Models:Provider"] = "local" });
         Assert.Empty(catalog.Models);
-        Assert.Empty(catalog.Problems(ModelCatalog.CodeOnly.Names));
+        Assert.Empty(catalog.Problems(ModelCatalog.Code.Select(m => m.Name)));
     }
 
     // --- problems, each naming its key ---------------------------------------------------------------------------
@@ -212,7 +212,7 @@ public sealed class CatalogSettingsTests
         var settings = Valid().ToDictionary(s => s.Key.Replace(":upscale:", $":{name}:", StringComparison.Ordinal), s => s.Value);
         settings[$"Wati:Models:Catalog:{name}:Route"] = "v1/models/x";
 
-        var problems = Bind(settings).Problems(ModelCatalog.CodeOnly.Names).ToList();
+        var problems = Bind(settings).Problems(ModelCatalog.Code.Select(m => m.Name)).ToList();
 
         Assert.Contains($"Wati:Models:Catalog:{name}: the model name '{name}' must be 1..40 of a-z, 0-9 and '-'", problems);
     }
