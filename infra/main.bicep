@@ -81,6 +81,8 @@ var queueNames = [
   'jobs-replace-background-poison'
   'jobs-iclight'
   'jobs-iclight-poison'
+  'jobs-portrait-video'
+  'jobs-portrait-video-poison'
   'jobs-models'
   'jobs-models-poison'
   'batches'

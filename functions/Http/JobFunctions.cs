@@ -23,6 +23,10 @@ public sealed class JobFunctions(HttpPipeline pipeline)
     public Task<IResult> IcLight([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/portraits/iclight")] HttpRequest request, CancellationToken ct) =>
         pipeline.RunAsync(nameof(IcLight), request, ct);
 
+    [Function(nameof(PortraitVideo))]
+    public Task<IResult> PortraitVideo([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/portraits/video")] HttpRequest request, CancellationToken ct) =>
+        pipeline.RunAsync(nameof(PortraitVideo), request, ct);
+
     [Function(nameof(ListJobs))]
     public Task<IResult> ListJobs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs")] HttpRequest request, CancellationToken ct) =>
         pipeline.RunAsync(nameof(ListJobs), request, ct);

@@ -32,4 +32,8 @@ public sealed class JobQueueFunctions(QueueDelivery delivery)
     [Function(nameof(JobsDeclaredModels))]
     public Task JobsDeclaredModels([QueueTrigger(QueueNames.DeclaredModels, Connection = QueueConnection)] string body, FunctionContext context) =>
         delivery.DeliverAsync(QueueNames.DeclaredModels, body, TriggerData.DequeueCount(context), context.CancellationToken);
+
+    [Function(nameof(JobsPortraitVideo))]
+    public Task JobsPortraitVideo([QueueTrigger(QueueNames.PortraitVideo, Connection = QueueConnection)] string body, FunctionContext context) =>
+        delivery.DeliverAsync(QueueNames.PortraitVideo, body, TriggerData.DequeueCount(context), context.CancellationToken);
 }

@@ -19,6 +19,7 @@ public sealed class PoisonQueueFunctions(QueueDelivery delivery, StorageJobQueue
     private const string ReplaceBackgroundPoison = QueueNames.ReplaceBackground + QueueNames.Poison;
     private const string IcLightPoison = QueueNames.IcLight + QueueNames.Poison;
     private const string DeclaredModelsPoison = QueueNames.DeclaredModels + QueueNames.Poison;
+    private const string PortraitVideoPoison = QueueNames.PortraitVideo + QueueNames.Poison;
     private const string BatchesPoisonQueue = QueueNames.Batches + QueueNames.Poison;
     private const string WebhooksPoisonQueue = QueueNames.Webhooks + QueueNames.Poison;
 
@@ -41,6 +42,10 @@ public sealed class PoisonQueueFunctions(QueueDelivery delivery, StorageJobQueue
     [Function(nameof(JobsDeclaredModelsPoison))]
     public Task JobsDeclaredModelsPoison([QueueTrigger(DeclaredModelsPoison, Connection = QueueConnection)] string body, FunctionContext context) =>
         SettleAsync(QueueNames.DeclaredModels, body, context.CancellationToken);
+
+    [Function(nameof(JobsPortraitVideoPoison))]
+    public Task JobsPortraitVideoPoison([QueueTrigger(PortraitVideoPoison, Connection = QueueConnection)] string body, FunctionContext context) =>
+        SettleAsync(QueueNames.PortraitVideo, body, context.CancellationToken);
 
     [Function(nameof(BatchesPoison))]
     public Task BatchesPoison([QueueTrigger(BatchesPoisonQueue, Connection = QueueConnection)] string body, FunctionContext context) =>

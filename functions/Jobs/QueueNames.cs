@@ -16,6 +16,7 @@ public static class QueueNames
     public const string ReplaceStyle = "jobs-" + ModelNames.ReplaceStyle;
     public const string ReplaceBackground = "jobs-" + ModelNames.ReplaceBackground;
     public const string IcLight = "jobs-" + ModelNames.IcLight;
+    public const string PortraitVideo = "jobs-" + Wati.Platform.Models.PortraitVideo.ModelName;
 
     /// <summary>The queue shared by the models declared in settings (<see cref="Wati.Platform.Models.Catalog.ModelCatalog.SharedQueue"/>).</summary>
     public const string DeclaredModels = Wati.Platform.Models.Catalog.ModelCatalog.SharedQueue;

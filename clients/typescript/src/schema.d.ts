@@ -284,6 +284,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/portraits/video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short video of a portrait (image to video), charged per second
+         * @description Charged, queued and run; waits for the result (Prefer: wait=N, at most 200 s) or answers 202 at once (Prefer: respond-async). Uploads: JPEG, PNG or WebP by their bytes (415), at most 10 MiB (413) and 40 MP (400).
+         */
+        post: operations["PortraitVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -1028,6 +1048,23 @@ export interface components {
             cfg: number;
             number_of_images: number;
             strategy?: null | string;
+            replicate_prediction_id?: null | string;
+            job_id: string;
+            model: string;
+            /**
+             * Format: int64
+             * @description int64 as a decimal string
+             */
+            credits_charged: string;
+            idempotent_replay?: null | boolean;
+            width?: null | number;
+            height?: null | number;
+        };
+        PortraitVideoMeta: {
+            duration_seconds: number;
+            format?: null | string;
+            bytes?: null | number;
+            requestId: string;
             replicate_prediction_id?: null | string;
             job_id: string;
             model: string;
@@ -3582,11 +3619,243 @@ export interface operations {
             };
         };
     };
+    PortraitVideo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own request id (1-128 of letters, digits, - _ . :); kept and echoed when sane */
+                "X-Request-Id"?: string;
+                /** @description respond-async: answer 202 at once; wait=N: wait up to N seconds (at most 200) for the result, else 408 */
+                Prefer?: string;
+                /** @description The same key and body within 24 h return the first call's job and charge once; a different body is 409 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The portrait, the video's first frame (exactly one of portrait and portrait_id); or, as a text value, an upload id (upl_…) or an https URL (fetched through the SSRF guard)
+                     */
+                    portrait?: string;
+                    /** @description The id (prt_…) of a portrait of GET /v1/portraits, in place of portrait */
+                    portrait_id?: string;
+                    /**
+                     * @description The motion or scene
+                     * @default the person breathes, blinks and smiles gently while the camera slowly pushes in
+                     */
+                    prompt?: string;
+                    /**
+                     * @description Length of the video in seconds, 5 or 10 (each second is charged)
+                     * @default 5
+                     */
+                    duration_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description A short video of a portrait (image to video), charged per second */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SingleOutputEnvelope"] & {
+                        data: components["schemas"]["SingleOutputData"];
+                        meta: components["schemas"]["PortraitVideoMeta"];
+                    };
+                };
+            };
+            /** @description Prefer: respond-async: queued; poll Location */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data: components["schemas"]["JobAccepted"];
+                        meta: components["schemas"]["PortraitVideoMeta"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR, PROCESSING_ERROR */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_ERROR" | "PROCESSING_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHENTICATED";
+                        };
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_BALANCE */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "INSUFFICIENT_BALANCE";
+                        };
+                    };
+                };
+            };
+            /** @description TIMEOUT_ERROR */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "TIMEOUT_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description ALREADY_EXISTS */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "ALREADY_EXISTS";
+                        };
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMIT_EXCEEDED";
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR, PROCESSING_ERROR */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "PROCESSING_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Credits-Charged": components["headers"]["X-Credits-Charged"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+        };
+    };
     ListJobs: {
         parameters: {
             query?: {
                 /** @description Only jobs of this model */
-                model?: "gfpgan" | "replace-style" | "replace-background" | "iclight";
+                model?: "gfpgan" | "replace-style" | "replace-background" | "iclight" | "portrait-video";
                 /** @description Only jobs in this state */
                 state?: "queued" | "running" | "succeeded" | "failed" | "canceled";
                 /** @description Page number, from 1 */
@@ -4658,7 +4927,7 @@ export interface operations {
                 /** @description End of the range, RFC 3339 (exclusive); default now */
                 to?: string;
                 /** @description Only this model's job metrics */
-                model?: "gfpgan" | "replace-style" | "replace-background" | "iclight";
+                model?: "gfpgan" | "replace-style" | "replace-background" | "iclight" | "portrait-video";
                 /** @description Only this route's call metrics (a route name, or unmatched) */
                 route?: string;
                 /** @description Page number, from 1 */

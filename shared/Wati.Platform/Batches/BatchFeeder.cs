@@ -103,6 +103,10 @@ public sealed class BatchFeeder(
             var uploads = new Dictionary<string, Upload>(StringComparer.Ordinal);
             foreach (var (field, reference) in item.Inputs) uploads[field] = await sources.ResolveAsync(userId, field, reference, ct);
             var definition = catalog.Of(model);
+            // An image named by the id of a stored one (portrait_id): the id is kept with the params.
+            foreach (var (image, id) in definition.Schema.ImageIds)
+                if (!uploads.ContainsKey(image) && item.Params.TryGetProperty(id.Name, out var named) && named.GetString() is { } value)
+                    uploads[image] = await sources.ResolveStoredAsync(id.StoredImage, id.Name, value, ct) with { Field = image };
             JobSpecs.CheckOutputLimits(new JobSpec(definition, definition.FromJson(item.Params), uploads), models.Value);
             foreach (var (field, upload) in uploads)
             {

@@ -75,15 +75,18 @@ public sealed class BatchValidator(InputSources inputs, CreditsService credits, 
         var form = UploadForm.FromValues(values, uploads.Value, logger, requestId,
             (field, value, token) => item.Inputs.ContainsKey(field)
                 ? inputs.DescribeAsync(userId, field, value, token)
-                : throw ImageInParams(field));
+                : throw ImageInParams(field),
+            inputs.DescribeStoredAsync);
         var spec = await JobSpecs.ReadAsync(model, form, ct);
         // Also when inputs names the same field: an image under params is never silently dropped.
         if (item.Params.Keys.FirstOrDefault(spec.Images.ContainsKey) is { } imageInParams) throw ImageInParams(imageInParams);
-        var unknown = item.Inputs.Keys.Except(spec.Images.Keys).ToList();
+        // The id of a stored image (portrait_id) may stand under inputs too; it is kept with the params.
+        var unknown = item.Inputs.Keys.Except(spec.Images.Keys).Except(model.Schema.ImageIds.Values.Select(i => i.Name)).ToList();
         if (unknown.Count > 0)
             throw ApiException.Validation($"{model.Name} takes no input named {string.Join(", ", unknown)}", new { fields = unknown });
         JobSpecs.CheckOutputLimits(spec, models.Value);
-        var referenced = spec.Images.Keys.ToDictionary(f => f, f => item.Inputs[f], StringComparer.Ordinal);
+        // An image named by a stored image's id is not a reference: the feeder looks it up again from the params.
+        var referenced = spec.Images.Keys.Where(item.Inputs.ContainsKey).ToDictionary(f => f, f => item.Inputs[f], StringComparer.Ordinal);
         return new BatchItemSpec(index, item.Ref, referenced, spec.ParamsJson, JobSpecs.PriceOf(spec, credits.Options));
     }
 

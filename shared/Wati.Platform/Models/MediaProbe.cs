@@ -48,7 +48,7 @@ public static class MediaProbe
             return IsAnimatedWebP(data)
                 ? new MediaInfo(MediaKind.Video, image.ContentType, image.Extension, image.Width, image.Height)
                 : new MediaInfo(MediaKind.Image, image.ContentType, image.Extension, image.Width, image.Height);
-        if (data.Length >= 12 && data.Slice(4, 4).SequenceEqual("ftyp"u8)) return IsoMedia(data.Slice(8, 4));
+        if (data.Length >= 12 && data.Slice(4, 4).SequenceEqual("ftyp"u8)) return IsoMedia(data.Slice(8, 4), data);
         if (data.StartsWith(EbmlMagic)) return Matroska(data);
         if (data.StartsWith("GIF87a"u8) || data.StartsWith("GIF89a"u8)) return Gif(data);
         if (data.StartsWith("OggS"u8))
@@ -65,10 +65,60 @@ public static class MediaProbe
         data.Length >= 21 && data.StartsWith("RIFF"u8) && data.Slice(8, 4).SequenceEqual("WEBP"u8) &&
         data.Slice(12, 4).SequenceEqual("VP8X"u8) && (data[20] & 0x02) != 0;
 
-    private static MediaInfo IsoMedia(ReadOnlySpan<byte> brand) =>
-        brand.SequenceEqual("qt  "u8) ? new MediaInfo(MediaKind.Video, "video/quicktime", "mov")
-        : brand.SequenceEqual("M4A "u8) || brand.SequenceEqual("M4B "u8) ? new MediaInfo(MediaKind.Audio, "audio/mp4", "m4a")
-        : new MediaInfo(MediaKind.Video, "video/mp4", "mp4");
+    private static MediaInfo IsoMedia(ReadOnlySpan<byte> brand, ReadOnlySpan<byte> data)
+    {
+        if (brand.SequenceEqual("M4A "u8) || brand.SequenceEqual("M4B "u8)) return new MediaInfo(MediaKind.Audio, "audio/mp4", "m4a");
+        var (width, height) = IsoFrameSize(data);
+        return brand.SequenceEqual("qt  "u8)
+            ? new MediaInfo(MediaKind.Video, "video/quicktime", "mov", width, height)
+            : new MediaInfo(MediaKind.Video, "video/mp4", "mp4", width, height);
+    }
+
+    /// <summary>
+    /// The frame size of an ISO media file (MP4, QuickTime): the first track header (<c>moov/trak/tkhd</c>) whose
+    /// width and height are not 0 (an audio track's are), read as 16.16 fixed point (ISO/IEC 14496-12 §8.3.2,
+    /// TrackHeaderBox; the box sizes of §4.2, a size of 1 meaning a 64-bit size follows and 0 "to the end").
+    /// (0, 0) when there is none or a box runs past the data. The <c>moov</c> box may come after the media data.
+    /// </summary>
+    public static (int Width, int Height) IsoFrameSize(ReadOnlySpan<byte> data) => TrackSize(data, depth: 0);
+
+    private static (int Width, int Height) TrackSize(ReadOnlySpan<byte> data, int depth)
+    {
+        var pos = 0;
+        while (pos + 8 <= data.Length)
+        {
+            long size = BinaryPrimitives.ReadUInt32BigEndian(data[pos..]);
+            var header = 8;
+            if (size == 1)
+            {
+                if (pos + 16 > data.Length) break;
+                size = (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(data[(pos + 8)..]), long.MaxValue);
+                header = 16;
+            }
+            else if (size == 0) size = data.Length - pos;
+            if (size < header || size > data.Length - pos) break;
+            var type = data.Slice(pos + 4, 4);
+            var body = data.Slice(pos + header, (int)size - header);
+            if ((depth == 0 && type.SequenceEqual("moov"u8)) || (depth == 1 && type.SequenceEqual("trak"u8)))
+            {
+                if (TrackSize(body, depth + 1) is { Width: > 0 } found) return found;
+            }
+            else if (depth == 2 && type.SequenceEqual("tkhd"u8) && body.Length >= 4)
+            {
+                // version and flags (4), the times, track id and duration (20 bytes, 32 in version 1), then
+                // reserved (8), layer, alternate group, volume, reserved (2 each) and the matrix (36): width, height.
+                var at = body[0] == 1 ? 88 : 76;
+                if (body.Length >= at + 8)
+                {
+                    var width = BinaryPrimitives.ReadUInt32BigEndian(body[at..]) >> 16;
+                    var height = BinaryPrimitives.ReadUInt32BigEndian(body[(at + 4)..]) >> 16;
+                    if (width > 0 && height > 0) return ((int)width, (int)height);
+                }
+            }
+            pos += (int)size;
+        }
+        return (0, 0);
+    }
 
     /// <summary>WebM unless the EBML header's DocType says <c>matroska</c> (the header is at most a few dozen bytes).</summary>
     private static MediaInfo Matroska(ReadOnlySpan<byte> data)
@@ -134,6 +184,14 @@ public static class MediaProbe
     private static bool IsMpegAudioFrame(ReadOnlySpan<byte> data) =>
         data.Length >= 4 && data[0] == 0xFF && (data[1] & 0xE0) == 0xE0 && (data[1] & 0x18) != 0x08 &&
         (data[1] & 0x06) != 0 && (data[2] & 0xF0) != 0xF0 && (data[2] & 0x0C) != 0x0C;
+
+    /// <summary>The media kind each output of a catalogue model of <paramref name="outputKind"/> must be.</summary>
+    public static MediaKind KindOfOutput(Catalog.OutputKind outputKind) => outputKind switch
+    {
+        Catalog.OutputKind.Video => MediaKind.Video,
+        Catalog.OutputKind.Audio => MediaKind.Audio,
+        _ => MediaKind.Image,
+    };
 
     /// <summary>The media kind a catalogue output kind expects: <c>image</c> and <c>images</c> an image, <c>video</c>, <c>audio</c>; null for anything else.</summary>
     public static MediaKind? KindOfOutput(string outputKind) => outputKind.ToLowerInvariant() switch

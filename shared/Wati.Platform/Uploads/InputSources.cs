@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wati.Envelope;
+using Wati.Platform.Manifest;
 using Wati.Platform.Webhooks;
 
 namespace Wati.Platform.Uploads;
@@ -12,7 +13,8 @@ namespace Wati.Platform.Uploads;
 /// and <see cref="UploadOptions.UrlTimeoutSeconds"/>, then checked like an upload. Every failure is a 400
 /// naming the field (415/413 for what an upload would get them).
 /// </summary>
-public sealed class InputSources(UploadsService uploads, IOptions<UploadOptions> options, DecodeGate gate, ILogger<InputSources> logger)
+public sealed class InputSources(UploadsService uploads, IOptions<UploadOptions> options, DecodeGate gate, ILogger<InputSources> logger,
+    ManifestService manifest)
 {
     private UploadOptions Options => options.Value;
 
@@ -39,6 +41,31 @@ public sealed class InputSources(UploadsService uploads, IOptions<UploadOptions>
         }
         throw ApiException.Validation($"{field}: expected an upload id (upl_…) or an https URL", new { field });
     }
+
+    /// <summary>
+    /// The stored image <paramref name="id"/> of <paramref name="source"/> (a portrait of <c>GET /v1/portraits</c>),
+    /// read from object storage, where it was stored already checked and normalised.
+    /// </summary>
+    /// <exception cref="ApiException">400 VALIDATION_ERROR naming <paramref name="field"/> when there is no such image.</exception>
+    public Task<Upload> ResolveStoredAsync(StoredImageSource source, string field, string id, CancellationToken ct) =>
+        StoredAsync(source, field, id, withBytes: true, ct);
+
+    /// <summary>As <see cref="ResolveStoredAsync"/> without reading the bytes (batch validation: it exists, its size).</summary>
+    /// <exception cref="ApiException">400 VALIDATION_ERROR naming <paramref name="field"/> when there is no such image.</exception>
+    public Task<Upload> DescribeStoredAsync(StoredImageSource source, string field, string id, CancellationToken ct) =>
+        StoredAsync(source, field, id, withBytes: false, ct);
+
+    private async Task<Upload> StoredAsync(StoredImageSource source, string field, string id, bool withBytes, CancellationToken ct) =>
+        source switch
+        {
+            StoredImageSource.Portrait => await manifest.PortraitInputAsync(field, id, withBytes, ct) ??
+                                          throw ApiException.Validation($"{field}: no portrait {OutsideIdText(id)} (see GET /v1/portraits)",
+                                              new { field }),
+            _ => throw new InvalidOperationException($"no stored images of source {source}"),
+        };
+
+    /// <summary>An id as quoted in a message: the caller's text, cut short.</summary>
+    private static string OutsideIdText(string id) => id.Length <= 64 ? id : id[..64] + "…";
 
     private static bool LooksLikeUrl(string value) =>
         value.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
@@ -93,3 +120,16 @@ public sealed class InputSources(UploadsService uploads, IOptions<UploadOptions>
     private ApiException TooLarge(string field) =>
         new(ErrorCode.PayloadTooLarge, $"{field}: the URL's content is over {Options.MaxBytes} bytes", new { field, max_bytes = Options.MaxBytes });
 }
+
+/// <summary>Where an input named by the id of an image the platform stores is looked up (<see cref="Models.Catalog.ModelInput.ImageFor"/>).</summary>
+public enum StoredImageSource
+{
+    /// <summary>Not a stored-image id.</summary>
+    None,
+
+    /// <summary>A portrait of the public catalogue (<c>GET /v1/portraits</c>, id <c>prt_…</c>).</summary>
+    Portrait,
+}
+
+/// <summary>Looks up the stored image <c>id</c> of a source as the input given in <c>field</c> (<see cref="InputSources.ResolveStoredAsync"/>).</summary>
+public delegate Task<Upload> StoredImageResolver(StoredImageSource source, string field, string id, CancellationToken ct);

@@ -45,12 +45,14 @@ public sealed class UploadForm
     private readonly ILogger _logger;
     private readonly string _requestId;
     private readonly Func<string, string, CancellationToken, Task<Upload>>? _reference;
+    private readonly StoredImageResolver? _stored;
     private readonly DecodeGate? _gate;
 
     private UploadForm(IFormCollection form, UploadOptions options, ILogger logger, string requestId,
-        Func<string, string, CancellationToken, Task<Upload>>? reference, DecodeGate? gate)
+        Func<string, string, CancellationToken, Task<Upload>>? reference, DecodeGate? gate, StoredImageResolver? stored = null)
     {
         _gate = gate;
+        _stored = stored;
         _form = form;
         _options = options;
         _logger = logger;
@@ -71,17 +73,18 @@ public sealed class UploadForm
         Func<string, string, CancellationToken, Task<Upload>>? reference = caller is null
             ? null
             : (field, value, token) => inputs.ResolveAsync(caller.UserId, field, value, token);
-        return new UploadForm(form, options, logger, rc.RequestId, reference, gate);
+        return new UploadForm(form, options, logger, rc.RequestId, reference, gate, inputs.ResolveStoredAsync);
     }
 
     /// <summary>
     /// A form of text values only (a batch item's parameters and input references), checked by the
-    /// same rules; every image field must be a reference that <paramref name="reference"/> resolves.
+    /// same rules; every image field must be a reference that <paramref name="reference"/> resolves, and
+    /// an image named by the id of a stored one (<see cref="StoredImageAsync"/>) is looked up by <paramref name="stored"/>.
     /// </summary>
     public static UploadForm FromValues(IReadOnlyDictionary<string, string> values, UploadOptions options, ILogger logger,
-        string requestId, Func<string, string, CancellationToken, Task<Upload>> reference) =>
+        string requestId, Func<string, string, CancellationToken, Task<Upload>> reference, StoredImageResolver? stored = null) =>
         new(new FormCollection(values.ToDictionary(v => v.Key, v => new Microsoft.Extensions.Primitives.StringValues(v.Value))),
-            options, logger, requestId, reference, gate: null);
+            options, logger, requestId, reference, gate: null, stored);
 
     /// <summary>
     /// All required images, or MISSING_FILES naming every absent one. A field without a file part may
@@ -101,6 +104,21 @@ public sealed class UploadForm
                 : await _reference!(field, Reference(field)!, ct);
         }
         return uploads;
+    }
+
+    /// <summary>Whether image <paramref name="field"/> was given: a file part, or a text value naming an input.</summary>
+    public bool HasImage(string field) => _form.Files.GetFile(field) is { Length: > 0 } || Reference(field) is not null;
+
+    /// <summary>
+    /// The stored image whose id is the text of <paramref name="idField"/>, looked up in <paramref name="source"/>,
+    /// as the input of image <paramref name="imageField"/> (issue 18, item 4: a portrait named by <c>portrait_id</c>).
+    /// </summary>
+    /// <exception cref="ApiException">400 VALIDATION_ERROR naming <paramref name="idField"/>: absent, or no such image.</exception>
+    public async Task<Upload> StoredImageAsync(StoredImageSource source, string idField, string imageField, CancellationToken ct)
+    {
+        var id = String(idField, 2048) ?? throw ApiException.Validation($"{idField} is required", new { field = idField });
+        var resolve = _stored ?? throw new InvalidOperationException("this form cannot look up stored images");
+        return await resolve(source, idField, id, ct) with { Field = imageField };
     }
 
     /// <summary>The text value naming an input in place of a file part, when references can be resolved.</summary>

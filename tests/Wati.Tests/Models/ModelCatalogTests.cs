@@ -59,7 +59,7 @@ public sealed class ModelCatalogTests
     [Fact]
     public void The_consumed_model_queues_are_each_code_models_and_the_shared_one()
     {
-        Assert.Equal(["jobs-gfpgan", "jobs-replace-style", "jobs-replace-background", "jobs-iclight", ModelCatalog.SharedQueue],
+        Assert.Equal(["jobs-gfpgan", "jobs-replace-style", "jobs-replace-background", "jobs-iclight", "jobs-portrait-video", ModelCatalog.SharedQueue],
             ModelCatalog.Queues);
         Assert.Equal(ModelCatalog.SharedQueue, Wati.Platform.Jobs.JobSpecs.QueueOf("from-settings"));
     }
@@ -69,7 +69,7 @@ public sealed class ModelCatalogTests
     {
         var catalog = new ModelCatalog([new Declared("upscale-x", "v1/models/upscale-x")]);
 
-        Assert.Equal(["gfpgan", "replace-style", "replace-background", "iclight", "upscale-x"], catalog.Names);
+        Assert.Equal(["gfpgan", "replace-style", "replace-background", "iclight", "portrait-video", "upscale-x"], catalog.Names);
         Assert.Equal("v1/models/upscale-x", catalog.Get("upscale-x").Route);
         Assert.Contains("upscale-x", Assert.Throws<ArgumentException>(() => new ModelCatalog([new Declared("upscale-x", "a"), new Declared("upscale-x", "b")])).Message);
         Assert.Contains("v1/gfpgan", Assert.Throws<ArgumentException>(() => new ModelCatalog([new Declared("other", "v1/gfpgan")])).Message);

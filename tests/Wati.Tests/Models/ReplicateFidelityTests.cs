@@ -220,6 +220,7 @@ public sealed class ReplicateFidelityTests
                 "/v1/models/black-forest-labs/flux-kontext-pro",
                 "/v1/models/flux-kontext-apps/multi-image-kontext-pro",
                 $"/v1/models/zsxkib/ic-light/versions/{ReplicateDefaults.Models[ModelNames.IcLight].Version}",
+                "/v1/models/kwaivgi/kling-v2.1",
             }.Order(),
             lookups.Select(r => r.Path).Order());
 

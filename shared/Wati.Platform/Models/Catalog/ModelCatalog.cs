@@ -25,6 +25,7 @@ public sealed class ModelCatalog
         new ReplaceStyle(),
         new ReplaceBackground(),
         new IcLight(),
+        new PortraitVideo(),
     ];
 
     /// <summary>The catalogue of the code models only (tests, tools and defaults that have no container).</summary>

@@ -75,6 +75,16 @@ public sealed record ModelInput(string Name, InputKind Kind, string Description)
     /// <summary>Enums only: maps an accepted spelling onto the stored value (gfpgan: the leading <c>v</c> goes).</summary>
     public Func<string, string>? Normalise { get; init; }
 
+    /// <summary>
+    /// Text only: this field names, by id, an image the platform already stores (<see cref="StoredImage"/>),
+    /// standing for the image input named here; exactly one of the two is given (issue 18, item 4:
+    /// <c>portrait_id</c> for <c>portrait</c>). The resolved image is the job's input under that image's name.
+    /// </summary>
+    public string? ImageFor { get; init; }
+
+    /// <summary>Where an <see cref="ImageFor"/> id is looked up.</summary>
+    public StoredImageSource StoredImage { get; init; }
+
     /// <summary>The text limit used for <see cref="InputKind.Text"/>.</summary>
     public int TextLimit => MaxLength ?? 1000;
 

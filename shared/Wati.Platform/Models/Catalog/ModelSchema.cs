@@ -25,9 +25,14 @@ public sealed class ModelSchema
                 throw new ArgumentException($"enum input '{input.Name}' has no values", nameof(inputs));
             if (input.Min > input.Max)
                 throw new ArgumentException($"input '{input.Name}' has a minimum over its maximum", nameof(inputs));
+            if (input.ImageFor is { } image && (input.Kind != InputKind.Text || input.StoredImage == StoredImageSource.None ||
+                                                !inputs.Any(i => i.Name == image && i.Kind == InputKind.Image)))
+                throw new ArgumentException($"input '{input.Name}' names image '{image}' by id: it must be text with a stored-image source, " +
+                                            "and the image an image input", nameof(inputs));
         }
         Inputs = inputs;
         ImageFields = [.. inputs.Where(i => i.Kind == InputKind.Image).Select(i => i.Name)];
+        ImageIds = inputs.Where(i => i.ImageFor is not null).ToDictionary(i => i.ImageFor!, i => i, StringComparer.Ordinal);
     }
 
     /// <summary>Every input, in declared order.</summary>
@@ -37,9 +42,20 @@ public sealed class ModelSchema
     public IReadOnlyList<string> ImageFields { get; }
 
     /// <summary>
+    /// The images that may instead be named by the id of a stored image (<see cref="ModelInput.ImageFor"/>):
+    /// image input name to its id input. Exactly one of the two is given.
+    /// </summary>
+    public IReadOnlyDictionary<string, ModelInput> ImageIds { get; }
+
+    /// <summary>
     /// The request's values, each checked by its declaration in declared order, then every image
     /// (MISSING_FILES naming all absent ones): the order and messages the seed routes always answered.
     /// </summary>
+    /// <remarks>
+    /// An image that may be named by id (<see cref="ImageIds"/>) is read last: exactly one of the image and
+    /// its id field must be given (else 400 VALIDATION_ERROR naming both in <c>details.fields</c>), and an id
+    /// is looked up in its stored-image source (400 naming the id field when there is no such image).
+    /// </remarks>
     /// <exception cref="Wati.Envelope.ApiException">400 VALIDATION_ERROR naming the field, MISSING_FILES, 413 or 415.</exception>
     public async Task<(ModelValues Values, IReadOnlyDictionary<string, Upload> Images)> ReadAsync(UploadForm form, CancellationToken ct)
     {
@@ -47,24 +63,49 @@ public sealed class ModelSchema
         var values = new JsonObject();
         foreach (var input in Inputs.Where(i => i.Kind != InputKind.Image))
             if (input.Read(form) is { } value) values[input.Name] = value;
-        var images = await form.ImagesAsync(ct, [.. ImageFields]);
+        var required = await form.ImagesAsync(ct, [.. ImageFields.Where(f => !ImageIds.ContainsKey(f))]);
+        if (ImageIds.Count == 0) return (new ModelValues(values), required);
+
+        var images = new Dictionary<string, Upload>(required, StringComparer.Ordinal);
+        foreach (var (image, id) in ImageIds)
+        {
+            var named = values.ContainsKey(id.Name);
+            if (form.HasImage(image) == named)
+                throw Wati.Envelope.ApiException.Validation(
+                    named ? $"give either {image} or {id.Name}, not both" : $"{image} or {id.Name} is required",
+                    new { fields = new[] { image, id.Name } });
+            images[image] = named
+                ? await form.StoredImageAsync(id.StoredImage, id.Name, image, ct)
+                : (await form.ImagesAsync(ct, image))[image];
+        }
         return (new ModelValues(values), images);
     }
 
     /// <summary>The OpenAPI form of the model's route, in declared order.</summary>
-    public IReadOnlyList<FormField> FormFields() => [.. Inputs.Select(i => i.ToFormField())];
+    public IReadOnlyList<FormField> FormFields() =>
+        [.. Inputs.Select(i => ImageIds.ContainsKey(i.Name) ? i.ToFormField() with { Required = false } : i.ToFormField())];
 
     /// <summary>A JSON Schema object: <c>type</c> object, a property per input, <c>required</c>.</summary>
     public JsonObject JsonSchema()
     {
         var properties = new JsonObject();
         foreach (var input in Inputs) properties[input.Name] = input.ToJsonSchema();
-        return new JsonObject
+        var schema = new JsonObject
         {
             ["type"] = "object",
             ["properties"] = properties,
-            ["required"] = new JsonArray([.. Inputs.Where(i => i.Kind == InputKind.Image || i.Required).Select(i => (JsonNode)JsonValue.Create(i.Name))]),
+            ["required"] = new JsonArray([.. Inputs.Where(i => (i.Kind == InputKind.Image && !ImageIds.ContainsKey(i.Name)) || i.Required)
+                .Select(i => (JsonNode)JsonValue.Create(i.Name))]),
         };
+        // An image or the id of a stored one: exactly one of each pair (JSON Schema 2020-12, "oneOf").
+        if (ImageIds.Count > 0)
+            schema["allOf"] = new JsonArray([.. ImageIds.Select(p => (JsonNode)new JsonObject
+            {
+                ["oneOf"] = new JsonArray(
+                    new JsonObject { ["required"] = new JsonArray(JsonValue.Create(p.Key)) },
+                    new JsonObject { ["required"] = new JsonArray(JsonValue.Create(p.Value.Name)) }),
+            })]);
+        return schema;
     }
 }
 

@@ -89,8 +89,9 @@ public sealed class ReplicateModelProvider(ReplicateClient client, IOptions<Repl
         var modelId = $"{model.Model}:{prediction.Version ?? model.Version ?? "latest"}";
         var outputs = prediction.Status switch
         {
+            // Each output must be the media the model makes (its definition's output kind: images, a video or audio).
             ReplicateStatus.Succeeded => await ReplicateOutputs.DownloadAsync(prediction, client,
-                MediaProbe.KindOfOutput(definition.OutputKind.ToString()) ?? MediaKind.Image, cancellationToken),
+                MediaProbe.KindOfOutput(definition.OutputKind), cancellationToken),
             ReplicateStatus.Failed => throw Failed(prediction),
             ReplicateStatus.Aborted => throw new ModelException($"Replicate aborted prediction {prediction.Id} before it ran", isTransient: true),
             _ => throw new ModelException($"Replicate prediction {prediction.Id} was canceled"),
