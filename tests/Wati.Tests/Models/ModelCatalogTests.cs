@@ -128,13 +128,13 @@ public sealed class ModelCatalogApiTests(ModelCatalogApiTests.App app) : IClassF
     private readonly ApiClient _api = app.Api();
 
     [Fact]
-    public async Task The_list_has_the_four_seed_models_with_their_schemas_routes_and_configured_prices()
+    public async Task The_list_has_the_code_models_with_their_schemas_routes_and_configured_prices()
     {
         var r = (await _api.GetAsync("/v1/models")).Expect(200);
         var items = r.Data.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("name").GetString()!);
 
-        Assert.Equal(["gfpgan", "replace-style", "replace-background", "iclight"], items.Keys);
-        Assert.Equal(4, r.Json.GetProperty("pagination").GetProperty("total").GetInt32());
+        Assert.Equal(["gfpgan", "replace-style", "replace-background", "iclight", "portrait-video"], items.Keys);
+        Assert.Equal(5, r.Json.GetProperty("pagination").GetProperty("total").GetInt32());
         Assert.Equal(("/v1/gfpgan", "/v1/portraits/iclight"), (items["gfpgan"].GetProperty("route").GetString(), items["iclight"].GetProperty("route").GetString()));
         var scale = items["gfpgan"].GetProperty("input_schema").GetProperty("properties").GetProperty("scale");
         Assert.Equal((1, 4, 2), (scale.GetProperty("minimum").GetInt32(), scale.GetProperty("maximum").GetInt32(), scale.GetProperty("default").GetInt32()));
@@ -148,7 +148,7 @@ public sealed class ModelCatalogApiTests(ModelCatalogApiTests.App app) : IClassF
             .GetProperty("enum").EnumerateArray().Select(e => e.GetString()!));
 
         var page2 = (await _api.GetAsync("/v1/models?page=2&page_size=3")).Expect(200);
-        Assert.Equal("iclight", Assert.Single(page2.Data.GetProperty("items").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal(["iclight", "portrait-video"], page2.Data.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("name").GetString()!));
     }
 
     [Fact]
