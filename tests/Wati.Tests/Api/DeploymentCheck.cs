@@ -124,6 +124,9 @@ public static class DeploymentCheck
         psi.Environment["WATI_CHECK_ADMIN_EMAIL"] = AdminEmail;
         psi.Environment["WATI_CHECK_ADMIN_PASSWORD"] = adminPassword;
         psi.Environment["WATI_CHECK_POLL_SECONDS"] = "120";
+        // The script holds after the step the test interrupts at (until the signal comes), so the signal always
+        // lands mid-walk: without it a fast run could finish before the signal reached it (seen under load).
+        if (interruptAfter is not null) psi.Environment["WATI_CHECK_HOLD_AFTER"] = interruptAfter["ok   ".Length..];
         using var process = Process.Start(psi)!;
         var output = new StringBuilder();
         var errors = new StringBuilder();
