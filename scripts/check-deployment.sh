@@ -78,7 +78,9 @@ pass() {
   passed=$((passed + 1)); printf 'ok   %s\n' "$1"
   # For the interruption test only: hold after this step until a signal comes (at most 60 s), so the test's
   # signal lands mid-walk however fast the rest would run. `wait` returns at once when a trapped signal arrives.
-  case "$1" in "${WATI_CHECK_HOLD_AFTER:-}"?*) sleep 60 </dev/null >/dev/null 2>&1 & wait $! ;; esac
+  if [ -n "${WATI_CHECK_HOLD_AFTER:-}" ]; then
+    case "$1" in "$WATI_CHECK_HOLD_AFTER"*) sleep 60 </dev/null >/dev/null 2>&1 & wait $! ;; esac
+  fi
 }
 flunk() { failed=$((failed + 1)); printf 'FAIL %s: %s (%s)\n' "$1" "$2" "${rid:-no request id}"; }
 
