@@ -1,8 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
 using Wati.Functions.Jobs;
-using Wati.Platform.Batches;
+using Wati.Platform.Common;
 using Wati.Platform.Jobs.Queue;
-using Wati.Platform.Uploads;
 using static Wati.Functions.FunctionsComposition;
 
 namespace Wati.Functions.Batches;
@@ -13,7 +12,7 @@ namespace Wati.Functions.Batches;
 /// the periodic tasks its runner calls. Exceptions propagate: the host redelivers and poisons
 /// (<see cref="PoisonQueueFunctions"/>).
 /// </summary>
-public sealed class BatchFunctions(QueueDelivery delivery, BatchSweepTask batchSweep, UploadSweepTask uploadSweep)
+public sealed class BatchFunctions(QueueDelivery delivery, PlatformTasks tasks)
 {
     /// <summary>Every minute, at second 15.</summary>
     public const string BatchSweepSchedule = "15 * * * * *";
@@ -29,13 +28,13 @@ public sealed class BatchFunctions(QueueDelivery delivery, BatchSweepTask batchS
     public Task Webhooks([QueueTrigger(QueueNames.Webhooks, Connection = QueueConnection)] string body, FunctionContext context) =>
         delivery.DeliverAsync(QueueNames.Webhooks, body, TriggerData.DequeueCount(context), context.CancellationToken);
 
-    /// <summary>Batches whose message may be lost get one again (<see cref="BatchSweepTask"/>).</summary>
+    /// <summary>Batches whose message may be lost get one again (<see cref="PlatformTasks.BatchSweep"/>).</summary>
     [Function(nameof(SweepBatches))]
     public Task SweepBatches([TimerTrigger(BatchSweepSchedule)] TimerInfo timer, FunctionContext context) =>
-        batchSweep.RunAsync(context.CancellationToken);
+        tasks.BatchSweep.RunAsync(context.CancellationToken);
 
-    /// <summary>Deletes expired uploads (<see cref="UploadSweepTask"/>).</summary>
+    /// <summary>Deletes expired uploads (<see cref="PlatformTasks.UploadSweep"/>).</summary>
     [Function(nameof(SweepUploads))]
     public Task SweepUploads([TimerTrigger(UploadSweepSchedule)] TimerInfo timer, FunctionContext context) =>
-        uploadSweep.RunAsync(context.CancellationToken);
+        tasks.UploadSweep.RunAsync(context.CancellationToken);
 }

@@ -6,7 +6,7 @@ namespace Wati.Functions.Jobs;
 
 /// <summary>
 /// One queue function per model: each hands the delivery to <see cref="QueueDelivery"/>, which calls the queue's
-/// handler (<see cref="Wati.Platform.Jobs.JobQueueHandler"/>, as the polling host's pump does). An exception
+/// handler (<see cref="Wati.Platform.Jobs.JobProcessor"/>, as the polling host's pump does). An exception
 /// propagates on purpose: the host then redelivers the message and, after <c>maxDequeueCount</c>, moves it
 /// to the poison queue (<see cref="PoisonQueueFunctions"/>).
 /// </summary>

@@ -75,14 +75,12 @@ public static class PlatformServices
 
         // Queue handlers (the polling host's QueuePump and the Functions host's triggers call them) and periodic tasks
         // (the polling host's PeriodicRunner and the Functions host's timers call them): docs/decisions/0007.
-        foreach (var queue in QueueRegistration.ModelQueues) services.AddQueueHandler<JobQueueHandler>(queue);
-        services.AddQueueHandler<Batches.BatchQueueHandler>(Batches.BatchesService.Queue);
-        services.AddQueueHandler<Webhooks.WebhookQueueHandler>(Webhooks.WebhookSender.Queue);
+        foreach (var queue in QueueRegistration.ModelQueues) services.AddQueueHandler<JobProcessor>(queue);
+        services.AddQueueHandler<Batches.BatchFeeder>(Batches.BatchesService.Queue);
+        services.AddQueueHandler<Webhooks.WebhookSender>(Webhooks.WebhookSender.Queue);
         services.AddSingleton<QueueDelivery>();
-        services.AddPeriodicTask<JobSweepTask>();
-        services.AddPeriodicTask<MetricsFlushTask>();
-        services.AddPeriodicTask<Batches.BatchSweepTask>();
-        services.AddPeriodicTask<UploadSweepTask>();
+        services.AddSingleton<PlatformTasks>();
+        services.AddSingleton<IEnumerable<IPeriodicTask>>(sp => sp.GetRequiredService<PlatformTasks>().All);
 
         // HTTP: one translator writes every error envelope.
         services.AddSingleton<ErrorTranslator>();

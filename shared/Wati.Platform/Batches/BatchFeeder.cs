@@ -35,8 +35,11 @@ public sealed class BatchFeeder(
     IOptions<ModelsOptions> models,
     Models.Catalog.ModelCatalog catalog,
     Webhooks.WebhookSender webhooks,
-    ILogger<BatchFeeder> logger)
-{
+    ILogger<BatchFeeder> logger) : IQueueHandler
+{    /// <summary>The handler of queue <c>batches</c> (docs/decisions/0007): a delivery feeds and follows its batch.</summary>
+    Task<ProcessOutcome> IQueueHandler.HandleAsync(QueueMessage message, CancellationToken ct) => ProcessAsync(message, ct);
+
+
     private const string Users = TableNames.Users;
 
     private TimeSpan Interval => TimeSpan.FromMilliseconds(options.Value.FeedIntervalMilliseconds);

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -7,7 +5,7 @@ namespace Wati.Platform.Common;
 
 /// <summary>
 /// One piece of periodic work (a sweep, a flush): what it is called, how often it runs, and one run. The polling
-/// host's <see cref="PeriodicRunner"/> runs every registered task; the Functions host calls the same task from a
+/// host's <see cref="PeriodicRunner"/> runs them all (<see cref="PlatformTasks.All"/>); the Functions host calls the same task from a
 /// timer function instead (docs/decisions/0007).
 /// </summary>
 public interface IPeriodicTask
@@ -20,18 +18,6 @@ public interface IPeriodicTask
 
     /// <summary>One run; it logs what it did itself. An exception is logged by the caller, and the next run tries again.</summary>
     Task RunAsync(CancellationToken ct);
-}
-
-/// <summary>Registration of periodic tasks.</summary>
-public static class PeriodicTaskRegistrations
-{
-    /// <summary>Registers <typeparamref name="TTask"/> as a singleton, injectable by its own type (timer functions) and as an <see cref="IPeriodicTask"/>.</summary>
-    public static IServiceCollection AddPeriodicTask<TTask>(this IServiceCollection services) where TTask : class, IPeriodicTask
-    {
-        services.TryAddSingleton<TTask>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPeriodicTask, TTask>(sp => sp.GetRequiredService<TTask>()));
-        return services;
-    }
 }
 
 /// <summary>

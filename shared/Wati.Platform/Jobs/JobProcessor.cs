@@ -49,8 +49,15 @@ public sealed class JobProcessor(
     TimeProvider time,
     IOptions<JobsOptions> options,
     Models.Catalog.ModelCatalog catalog,
-    ILogger<JobProcessor> logger)
+    ILogger<JobProcessor> logger) : IQueueHandler
 {
+    /// <summary>
+    /// The handler of every model queue (<c>jobs-{model}</c>, docs/decisions/0007): a delivery runs its job, the
+    /// transport keeping the message hidden (so no <see cref="MessageLease"/>); the dead-letter hook is
+    /// <see cref="HandleDeadLetterAsync"/>.
+    /// </summary>
+    Task<ProcessOutcome> IQueueHandler.HandleAsync(QueueMessage message, CancellationToken ct) => ProcessAsync(message, null, ct);
+
     private const string Table = JobsService.UsersTable;
 
     /// <summary>How often a running job looks for a cancel request (at most; a third of the lease if shorter).</summary>

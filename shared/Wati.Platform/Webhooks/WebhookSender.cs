@@ -25,8 +25,14 @@ public sealed record DeliveryView(string EventId, string EventType, int Attempt,
 /// exponential backoff until <see cref="WebhooksOptions.MaxAttempts"/>.
 /// </summary>
 public sealed class WebhookSender(ITableStore store, WebhookSecrets secrets, IJobQueueProducer queue, TimeProvider time,
-    IOptions<WebhooksOptions> options, ILogger<WebhookSender> logger)
+    IOptions<WebhooksOptions> options, ILogger<WebhookSender> logger) : IQueueHandler
 {
+    /// <summary>The handler of queue <c>webhooks</c> (docs/decisions/0007): a delivery makes one attempt of its event.</summary>
+    Task<ProcessOutcome> IQueueHandler.HandleAsync(QueueMessage message, CancellationToken ct) => ProcessAsync(message, ct);
+
+    /// <summary>Its dead-letter hook gives the event up (<see cref="GiveUpAsync"/>).</summary>
+    Task IQueueHandler.HandleDeadLetterAsync(QueueMessage message, string reason, CancellationToken ct) => GiveUpAsync(message, reason, ct);
+
     /// <summary>The queue of webhook messages (<see cref="QueueMessage"/> with the event id and kind <c>webhook</c>).</summary>
     public const string Queue = "webhooks";
 
