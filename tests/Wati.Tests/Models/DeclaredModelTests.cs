@@ -279,8 +279,8 @@ public sealed class DeclaredModelStartTests
     [InlineData("Replicate:Inputs:img", "picture", $"{Key}:Inputs:image is not sent to Replicate")]
     [InlineData("Output:Kind", "gif", $"{Key}:Output:Kind 'gif' is unknown")]
     [InlineData("Price:Per", "second", $"{Key}:Price:Per 'second' is unknown")]
-    [InlineData("Route", "v1/gfpgan", $"{Key}:Route 'v1/gfpgan' is already model 'gfpgan''s")]
-    [InlineData("Route", "v1/jobs", $"{Key}:Route 'v1/jobs' is already the platform route GET /v1/jobs's")]
+    [InlineData("Route", "v1/gfpgan", $"{Key}:Route 'v1/gfpgan' is taken: model 'gfpgan' has it")]
+    [InlineData("Route", "v1/jobs", $"{Key}:Route 'v1/jobs' is taken: the platform route GET /v1/jobs has it")]
     [InlineData("Route", "v1/models/other", $"{Key}:Route 'v1/models/other' is under v1/models/")]
     [InlineData("Inputs:count:Default", null, $"{Key}:Inputs:count sets the number of outputs (Output:CountFrom), so it needs a Default or Required=true")]
     [InlineData("Replicate:Inputs:scale_value", "strength", $"{Key}:Replicate:Inputs:strength_value sends input 'strength' a second time")]
@@ -348,7 +348,7 @@ public sealed class DeclaredModelStartTests
 
         var failures = StartUpFailures(settings);
 
-        Assert.Contains(failures, f => f.StartsWith("Wati:Models:Catalog:upscale-z:Route 'v1/upscale' is already model 'upscale-x''s", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Wati:Models:Catalog:upscale-z:Route 'v1/upscale' is taken: model 'upscale-x' has it", StringComparison.Ordinal));
     }
 }
 

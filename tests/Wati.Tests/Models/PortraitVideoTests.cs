@@ -183,6 +183,19 @@ public sealed class PortraitVideoTests(PortraitVideoTests.App app) : IClassFixtu
             model = PortraitVideo.ModelName,
             items = new object[] { new { inputs = new { portrait_id = "prt_nosuchportrait" } } },
         })).Expect(400, "VALIDATION_ERROR");
+        // Both the portrait and its id, under inputs or split over inputs and params: refused whole, nothing reserved
+        // (the new-user check found both accepted, reserved and then failed at run time).
+        foreach (var both in new object[]
+                 {
+                     new { inputs = new { portrait = upload, portrait_id = portraitId } },
+                     new { inputs = new { portrait = upload }, @params = new { portrait_id = portraitId } },
+                 })
+        {
+            var refused = (await user.PostJsonAsync("/v1/batches", new { model = PortraitVideo.ModelName, items = new[] { both } }))
+                .Expect(400, "VALIDATION_ERROR");
+            Assert.Contains("portrait_id", refused.Body);
+        }
+        Assert.Equal("100", Balance((await user.GetAsync("/v1/credits")).Expect(200)));
 
         var submitted = (await user.PostJsonAsync("/v1/batches", new
         {

@@ -52,7 +52,7 @@ public static class DeclaredModelRegistration
             if (!string.Equals(model.Route, generic, StringComparison.OrdinalIgnoreCase))
             {
                 if (taken.FirstOrDefault(t => string.Equals(t.Route, model.Route, StringComparison.OrdinalIgnoreCase)) is { Owner: not null } clash)
-                    yield return $"{model.Key}:Route '{model.Route}' is already {clash.Owner}'s";
+                    yield return $"{model.Key}:Route '{model.Route}' is taken: {clash.Owner} has it";
                 else if (model.Route.StartsWith("v1/models/", StringComparison.OrdinalIgnoreCase))
                     yield return $"{model.Key}:Route '{model.Route}' is under v1/models/, where only '{generic}' is this model's";
             }
