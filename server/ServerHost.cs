@@ -203,18 +203,19 @@ public static class ServerHost
                     await (await Pipeline(ctx).RunAsync(route, ctx.Request, RouteArgs.Empty, ctx.RequestAborted)).ExecuteAsync(ctx))
                 .WithName(route.Name);
             app.MapMethods("/" + route.Template, StandardMethods.Except([route.Method]).ToArray(),
-                ctx => Pipeline(ctx).NoRoute(ctx, pathExists: true).ExecuteAsync(ctx));
+                ctx => Pipeline(ctx).NoRoute(ctx, [route.Method]).ExecuteAsync(ctx));
         }
 
         foreach (var group in RouteTable.All.GroupBy(r => r.Template))
         {
-            var others = StandardMethods.Except(group.Select(r => r.Method)).ToArray();
+            var allowed = group.Select(r => r.Method).ToArray();
+            var others = StandardMethods.Except(allowed).ToArray();
             if (others.Length > 0)
-                app.MapMethods("/" + group.Key, others, ctx => Pipeline(ctx).NoRoute(ctx, pathExists: true).ExecuteAsync(ctx));
+                app.MapMethods("/" + group.Key, others, ctx => Pipeline(ctx).NoRoute(ctx, allowed).ExecuteAsync(ctx));
         }
 
         // The default fallback pattern skips paths that look like files ("/x.db"); every path gets the envelope.
-        app.MapFallback("{**path}", ctx => Pipeline(ctx).NoRoute(ctx, pathExists: false).ExecuteAsync(ctx));
+        app.MapFallback("{**path}", ctx => Pipeline(ctx).NoRoute(ctx, []).ExecuteAsync(ctx));
         return app;
     }
 }

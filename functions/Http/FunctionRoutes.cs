@@ -30,7 +30,7 @@ public static class FunctionRoutes
         return await pipeline.RunAsync(RouteTable.Get(name), request, new RouteArgs(values), both.Token);
     }
 
-    /// <summary>Whether some served route has <paramref name="path"/>, with any method (then a wrong method is 405, else 404).</summary>
-    public static bool PathExists(PathString path) =>
-        Matchers.Any(m => m.Matcher.TryMatch(path, new RouteValueDictionary()));
+    /// <summary>The methods the served routes of <paramref name="path"/> take: empty when none has it (then 404, else a wrong method is 405).</summary>
+    public static IReadOnlyCollection<string> MethodsOf(PathString path) =>
+        [.. Matchers.Where(m => m.Matcher.TryMatch(path, new RouteValueDictionary())).Select(m => m.Route.Method).Distinct(StringComparer.Ordinal)];
 }

@@ -25,8 +25,8 @@ public sealed class NoRouteFunction(HttpPipeline pipeline, DeclaredRoutes declar
         CancellationToken ct)
     {
         if (declared.Find(request.Path) is not { } route)
-            return pipeline.NoRoute(request.HttpContext, FunctionRoutes.PathExists(request.Path));
-        if (!HttpMethods.Equals(request.Method, route.Method)) return pipeline.NoRoute(request.HttpContext, pathExists: true);
+            return pipeline.NoRoute(request.HttpContext, FunctionRoutes.MethodsOf(request.Path));
+        if (!HttpMethods.Equals(request.Method, route.Method)) return pipeline.NoRoute(request.HttpContext, [route.Method]);
         using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, request.HttpContext.RequestAborted);
         return await pipeline.RunAsync(route, request, RouteArgs.Empty, both.Token);
     }

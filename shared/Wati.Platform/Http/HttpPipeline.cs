@@ -53,12 +53,21 @@ public sealed class HttpPipeline(Authenticator authenticator, ErrorTranslator er
         return usage.Track(route, started, caller?.UserId, result);
     }
 
-    /// <summary>The envelope for a path no route has (404) or a method the route lacks (405).</summary>
-    public IResult NoRoute(HttpContext context, bool pathExists)
+    /// <summary>
+    /// The envelope for a path no route has (404, <paramref name="allowed"/> empty) or a method the path's routes
+    /// lack (405): its <c>Allow</c> header lists the methods the path has (RFC 9110, section 15.5.6: an origin
+    /// server MUST send one with a 405), and so does <c>details.allowed</c>.
+    /// </summary>
+    public IResult NoRoute(HttpContext context, IReadOnlyCollection<string> allowed)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(allowed);
         var requestId = RequestIds.Ensure(context);
-        return usage.TrackUnmatched(usage.Start(), pathExists
-            ? errors.Error(requestId, ErrorCode.MethodNotAllowed, $"{context.Request.Method} is not allowed on this route")
-            : errors.Error(requestId, ErrorCode.NotFound, "route not found"));
+        if (allowed.Count == 0) return usage.TrackUnmatched(usage.Start(), errors.Error(requestId, ErrorCode.NotFound, "route not found"));
+        var methods = allowed.Select(m => m.ToUpperInvariant()).Distinct(StringComparer.Ordinal).ToList();
+        var error = new ApiException(ErrorCode.MethodNotAllowed, $"{context.Request.Method} is not allowed on this route; it takes {string.Join(", ", methods)}",
+            new { allowed = methods });
+        error.Headers["Allow"] = string.Join(", ", methods);
+        return usage.TrackUnmatched(usage.Start(), errors.ToResult(error, requestId, context));
     }
 }

@@ -195,7 +195,10 @@ public sealed class AccountsApiTests(AccountsApiTests.App app) : IClassFixture<A
         (await _api.GetAsync("/")).Expect(404, "NOT_FOUND");
         (await _api.GetAsync("/favicon.ico")).Expect(404, "NOT_FOUND");
         (await _api.SendAsync(HttpMethod.Put, "/v1/auth/login")).Expect(405, "METHOD_NOT_ALLOWED");
-        (await _api.DeleteAsync("/v1/credits")).Expect(405, "METHOD_NOT_ALLOWED");
+        var wrong = (await _api.DeleteAsync("/v1/credits")).Expect(405, "METHOD_NOT_ALLOWED");
+        // RFC 9110 section 15.5.6: a 405 carries Allow (the new-user check found none).
+        Assert.Equal(["GET"], wrong.ContentHeaders.Allow);
+        Assert.Equal(["GET"], wrong.Json.GetProperty("error").GetProperty("details").GetProperty("allowed").EnumerateArray().Select(m => m.GetString()));
         var big = new string('x', 70_000);
         (await _api.PostRawAsync("/v1/auth/login", $$"""{"email":"{{big}}"}""")).Expect(413, "PAYLOAD_TOO_LARGE");
         (await _api.SendAsync(HttpMethod.Post, "/v1/auth/login", new StringContent("email=a", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")))

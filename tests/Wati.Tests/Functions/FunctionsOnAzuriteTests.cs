@@ -163,6 +163,7 @@ public sealed class FunctionsOnAzuriteTests : IAsyncLifetime
 
         Assert.Equal((404, "NOT_FOUND"), (unknown.Status, unknown.Json.GetProperty("error").GetProperty("code").GetString()));
         Assert.Equal((405, "METHOD_NOT_ALLOWED"), (wrongMethod.Status, wrongMethod.Json.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(["DELETE", "GET"], wrongMethod.Json.GetProperty("error").GetProperty("details").GetProperty("allowed").EnumerateArray().Select(m => m.GetString()!).Order(StringComparer.Ordinal));
         Assert.Equal(404, files.Status);
     }
 
