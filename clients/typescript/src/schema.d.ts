@@ -3854,8 +3854,8 @@ export interface operations {
     ListJobs: {
         parameters: {
             query?: {
-                /** @description Only jobs of this model */
-                model?: "gfpgan" | "replace-style" | "replace-background" | "iclight" | "portrait-video";
+                /** @description Only jobs of this model: a name of GET /v1/models (models declared in settings are known only at run time, so no enum) */
+                model?: string;
                 /** @description Only jobs in this state */
                 state?: "queued" | "running" | "succeeded" | "failed" | "canceled";
                 /** @description Page number, from 1 */
@@ -4926,8 +4926,8 @@ export interface operations {
                 from?: string;
                 /** @description End of the range, RFC 3339 (exclusive); default now */
                 to?: string;
-                /** @description Only this model's job metrics */
-                model?: "gfpgan" | "replace-style" | "replace-background" | "iclight" | "portrait-video";
+                /** @description Only this model's job metrics: a name of GET /v1/models (models declared in settings are known only at run time, so no enum) */
+                model?: string;
                 /** @description Only this route's call metrics (a route name, or unmatched) */
                 route?: string;
                 /** @description Page number, from 1 */

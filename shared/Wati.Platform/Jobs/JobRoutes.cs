@@ -24,7 +24,7 @@ public static class JobRoutes
         new("ListJobs", "GET", "v1/jobs", RouteAuth.User, List)
         {
             Doc = new("The caller's jobs, newest first") { Shape = ResponseShape.List, Data = typeof(JobView), Paged = true,
-                Query = [new("model", "Only jobs of this model") { Enum = ModelCatalog.CodeOnly.Names }, new("state", "Only jobs in this state") { Enum = JobStates.All }] },
+                Query = [new("model", "Only jobs of this model: a name of GET /v1/models (models declared in settings are known only at run time, so no enum)"), new("state", "Only jobs in this state") { Enum = JobStates.All }] },
         },
         new("GetJob", "GET", "v1/jobs/{id}", RouteAuth.User, Get)
         {

@@ -25,7 +25,7 @@ public static partial class MetricsRoutes
                 [
                     new("from", "Start of the range, RFC 3339 (inclusive)"),
                     new("to", "End of the range, RFC 3339 (exclusive); default now"),
-                    new("model", "Only this model's job metrics") { Enum = Models.Catalog.ModelCatalog.CodeOnly.Names },
+                    new("model", "Only this model's job metrics: a name of GET /v1/models (models declared in settings are known only at run time, so no enum)"),
                     new("route", "Only this route's call metrics (a route name, or unmatched)"),
                 ],
                 Shape = ResponseShape.List, Data = typeof(MetricView), Paged = true,
