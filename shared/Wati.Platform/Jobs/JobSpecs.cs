@@ -67,5 +67,5 @@ public static class JobSpecs
         ModelCatalog.CodeOnly.Of(model).OutputKey(parameters, jobId, index, extension);
 
     /// <summary>The queue of <paramref name="model"/>: a code model's own, else the shared <see cref="ModelCatalog.SharedQueue"/>.</summary>
-    public static string QueueOf(string model) => ModelCatalog.CodeOnly.Find(model)?.Queue ?? ModelCatalog.SharedQueue;
+    public static string QueueOf(string model) => ModelCatalog.CodeOnly.QueueOf(model);
 }

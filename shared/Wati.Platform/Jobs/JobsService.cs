@@ -114,7 +114,7 @@ public sealed class JobsService(
         try
         {
             var sentAt = time.GetUtcNow();
-            await queue.EnqueueAsync(catalog.Find(model)?.Queue ?? Models.Catalog.ModelCatalog.SharedQueue, new QueueMessage(jobId, model), cancellationToken: ct);
+            await queue.EnqueueAsync(catalog.QueueOf(model), new QueueMessage(jobId, model), cancellationToken: ct);
             await index.MarkEnqueuedAsync(jobId, sentAt, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -12,7 +12,8 @@ namespace Wati.Tests.Composition;
 /// </summary>
 public sealed class OptionsValidationTests
 {
-    private static IReadOnlyList<string> StartUpFailures(Dictionary<string, string?> settings)
+    /// <summary>The failures the platform's start-up validation reports for <paramref name="settings"/> (none: empty).</summary>
+    internal static IReadOnlyList<string> StartUpFailures(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();

@@ -247,19 +247,7 @@ public sealed class DeclaredModelStartTests
         settings["Wati:DataDir"] = dataDir;
         try
         {
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-            var services = new ServiceCollection();
-            services.AddSingleton<IConfiguration>(configuration);
-            services.AddLogging();
-            services.AddWatiPlatform(configuration);
-            using var provider = services.BuildServiceProvider();
-            var e = Record.Exception(() => provider.GetRequiredService<IStartupValidator>().Validate());
-            return e switch
-            {
-                null => [],
-                OptionsValidationException o => [.. o.Failures],
-                _ => throw e,
-            };
+            return Composition.OptionsValidationTests.StartUpFailures(settings);
         }
         finally
         {

@@ -63,6 +63,9 @@ public sealed class ModelCatalog
     /// <summary>The model named <paramref name="name"/> (exact spelling), or null.</summary>
     public ModelDefinition? Find(string? name) => name is not null && byName.TryGetValue(name, out var model) ? model : null;
 
+    /// <summary>The queue of <paramref name="model"/>'s jobs: its own, or <see cref="SharedQueue"/> for a name the catalogue does not have (a declaration since removed).</summary>
+    public string QueueOf(string model) => Find(model)?.Queue ?? SharedQueue;
+
     /// <summary>The model named <paramref name="name"/>.</summary>
     /// <exception cref="ApiException">404 NOT_FOUND (<c>model not found</c>).</exception>
     public ModelDefinition Get(string name) => Find(name) ?? throw ApiException.NotFound("model");
